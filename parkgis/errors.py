@@ -1,0 +1,67 @@
+"""The errors parkgis raises on purpose.
+
+Every error is a :class:`ParkgisError` and also a built-in exception, so that
+callers who do not know parkgis can still catch ``ValueError`` or ``OSError``.
+Messages name the value, the place and the way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "AreaParseError",
+    "CRSMissingError",
+    "EncodingError",
+    "InputError",
+    "ParkgisError",
+    "SchemaError",
+    "SuspectCoordinatesError",
+    "VocabularyError",
+]
+
+
+class ParkgisError(Exception):
+    """Base of every error parkgis raises on purpose."""
+
+
+class VocabularyError(ParkgisError, ValueError):
+    """A value is not a known term of its vocabulary."""
+
+
+class AreaParseError(ParkgisError, ValueError):
+    """A written area (``约30亩``, ``2.5公顷`` ...) could not be understood."""
+
+
+class InputError(ParkgisError, OSError):
+    """An input file or folder cannot be read at all."""
+
+
+class EncodingError(InputError):
+    """The text of a file cannot be decoded without guessing."""
+
+
+class CRSMissingError(InputError):
+    """A layer has no coordinate reference system and none was given."""
+
+
+class SuspectCoordinatesError(InputError):
+    """Coordinates cannot be right for the CRS they are declared in."""
+
+
+class SchemaError(ParkgisError, ValueError):
+    """One or more validation problems of severity ``error``.
+
+    Parameters
+    ----------
+    problems
+        Every problem found (objects with ``code``, ``severity`` and
+        ``message``), not only the first.
+    """
+
+    def __init__(self, problems: Sequence[Any]):
+        self.problems = list(problems)
+        lines = [f"{len(self.problems)} problem(s):"]
+        lines += [f"  [{p.code}] {p.message}" for p in self.problems]
+        super().__init__("\n".join(lines))

@@ -1,0 +1,264 @@
+"""Coordinate reference systems of Chinese survey data.
+
+Picks the local CGCS2000 Gauss-Kruger zone for metric work, and tells whether
+coordinates can be right for the CRS they are declared in: latitude and
+longitude swapped, surveyors' X (northing) and Y (easting) swapped, zone-
+prefixed eastings under a CRS without the prefix, or data outside China.
+Pure functions: they take bounds and CRSs and return or raise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from pyproj import CRS, Transformer
+
+from parkgis.errors import SuspectCoordinatesError
+
+__all__ = [
+    "CHINA_BOUNDS",
+    "CGCS2000",
+    "CoordinateCheck",
+    "check_coordinates",
+    "gk_crs",
+    "local_gk_crs",
+    "lonlat_bounds",
+]
+
+CGCS2000 = "EPSG:4490"
+# lon_min, lat_min, lon_max, lat_max: China with its islands, generously.
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+
+
+def gk_crs(central_meridian: int, *, zone_prefix: bool = False) -> CRS:
+    """The CGCS2000 3-degree Gauss-Kruger CRS for a central meridian.
+
+    Parameters
+    ----------
+    central_meridian
+        A multiple of 3 from 75 to 135.
+    zone_prefix
+        True for the "zone NN" CRS whose eastings carry the zone number
+        (35 500 000), False for the "CM" CRS (500 000).
+
+    Examples
+    --------
+    >>> gk_crs(105).to_epsg()
+    4544
+    >>> gk_crs(105, zone_prefix=True).to_epsg()
+    4523
+    """
+    if central_meridian % 3 or not 75 <= central_meridian <= 135:
+        msg = f"central meridian {central_meridian} is not a 3-degree zone of China (75..135)"
+        raise ValueError(msg)
+    offset = (central_meridian - 75) // 3
+    return CRS.from_epsg((4513 if zone_prefix else 4534) + offset)
+
+
+def local_gk_crs(lon: float) -> CRS:
+    """The 3-degree Gauss-Kruger CM CRS whose zone holds longitude ``lon``.
+
+    Examples
+    --------
+    >>> local_gk_crs(105.96).to_epsg()
+    4544
+    >>> local_gk_crs(106.6).to_epsg()
+    4545
+    """
+    cm = int(3 * round(lon / 3))
+    return gk_crs(min(max(cm, 75), 135))
+
+
+def lonlat_bounds(bounds: tuple[float, float, float, float], crs: CRS) -> tuple[float, ...]:
+    """Transform ``(minx, miny, maxx, maxy)`` in ``crs`` to lon/lat bounds."""
+    tr = Transformer.from_crs(crs, CGCS2000, always_xy=True)
+    lon0, lat0, lon1, lat1 = tr.transform_bounds(*bounds, densify_pts=5)
+    return (lon0, lat0, lon1, lat1)
+
+
+@dataclass(frozen=True)
+class CoordinateCheck:
+    """Why coordinates are suspect, and the likely fix."""
+
+    reason: str
+    fix: str
+
+
+def check_coordinates(
+    bounds: tuple[float, float, float, float], crs: CRS | str, *, where: str
+) -> None:
+    """Refuse coordinates that cannot be right for ``crs``.
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)`` of the layer as stored.
+    crs
+        The CRS the file declares (or the user gave).
+    where
+        The file or layer, for the message.
+
+    Raises
+    ------
+    SuspectCoordinatesError
+        Naming the file, the coordinates, the reason and the likely CRS or fix.
+    """
+    problem = diagnose_coordinates(bounds, CRS.from_user_input(crs))
+    if problem is not None:
+        minx, miny, maxx, maxy = bounds
+        msg = (
+            f"{where}: coordinates ({minx:.6g}, {miny:.6g}) .. ({maxx:.6g}, {maxy:.6g}) "
+            f"cannot be right for {_crs_name(CRS.from_user_input(crs))}: {problem.reason}. "
+            f"{problem.fix}"
+        )
+        raise SuspectCoordinatesError(msg)
+
+
+def diagnose_coordinates(
+    bounds: tuple[float, float, float, float], crs: CRS
+) -> CoordinateCheck | None:
+    """Return why ``bounds`` are suspect for ``crs``, or None if they look right."""
+    minx, miny, maxx, maxy = bounds
+    if not all(math.isfinite(v) for v in bounds):
+        return CoordinateCheck("they are not finite numbers", "Check the geometry of the file.")
+    if crs.is_geographic:
+        return _diagnose_geographic(bounds)
+    if _inside_china(bounds, crs):
+        return None
+    # Projected: look for the Chinese surveyor's tell-tales.
+    gk = _gk_params(crs)
+    if gk is not None:
+        zone_prefixed = gk["false_easting"] > 1_000_000
+        cm = gk["central_meridian"]
+        # 8-digit easting with a zone prefix under a CRS without one.
+        if not zone_prefixed and 1e7 <= minx and maxx < 1e8:
+            zone = int(minx // 1e6)
+            if 13 <= zone <= 45:
+                cand = gk_crs(zone * 3, zone_prefix=True)
+                return CoordinateCheck(
+                    f"eastings of 8 digits start with the zone number {zone}, "
+                    f"but {_crs_name(crs)} has no zone prefix",
+                    f"Declare the zone-prefixed CRS: --crs EPSG:{cand.to_epsg()}",
+                )
+        # Surveyors' X (northing) listed first: x holds northings, y eastings.
+        if _inside_china((miny, minx, maxy, maxx), crs):
+            return CoordinateCheck(
+                "x holds northings and y holds eastings (surveyors' X and Y swapped)",
+                "Swap the two coordinate columns (X is northing, Y is easting), "
+                "or re-export the file with easting first.",
+            )
+        if zone_prefixed and 1e5 <= minx and maxx < 1e6:
+            cand = gk_crs(int(cm), zone_prefix=False)
+            return CoordinateCheck(
+                "eastings of 6 digits carry no zone prefix",
+                f"Declare the CRS without the prefix: --crs EPSG:{cand.to_epsg()}",
+            )
+        # Right kind of numbers, wrong zone.
+        guess = _guess_gk_zone(bounds)
+        if guess is not None:
+            return CoordinateCheck(
+                "the coordinates fall outside China in this zone",
+                f"They fit {_crs_name(guess)}: --crs EPSG:{guess.to_epsg()}",
+            )
+    lonlat = _diagnose_geographic(bounds)
+    if lonlat is None:
+        return CoordinateCheck(
+            "they look like longitude and latitude in degrees, not metres",
+            "Declare a geographic CRS: --crs EPSG:4490 (CGCS2000)",
+        )
+    guess = _guess_gk_zone(bounds)
+    if guess is not None:
+        return CoordinateCheck(
+            "they fall outside China in this CRS",
+            f"They fit {_crs_name(guess)}: --crs EPSG:{guess.to_epsg()}",
+        )
+    return CoordinateCheck(
+        "they fall outside China in this CRS",
+        "Check the CRS the survey office used and give it with --crs EPSG:NNNN",
+    )
+
+
+def _diagnose_geographic(bounds: tuple[float, ...]) -> CoordinateCheck | None:
+    minx, miny, maxx, maxy = bounds
+    lon0, lat0, lon1, lat1 = CHINA_BOUNDS
+
+    def inside(x0: float, y0: float, x1: float, y1: float) -> bool:
+        return lon0 <= x0 and x1 <= lon1 and lat0 <= y0 and y1 <= lat1
+
+    if inside(minx, miny, maxx, maxy):
+        return None
+    if inside(miny, minx, maxy, maxx):
+        return CoordinateCheck(
+            "x holds latitudes and y longitudes (axis order swapped)",
+            "Swap the coordinates to longitude, latitude (GeoJSON and shapefiles are lon, lat), "
+            "or read the file with --swap-axes.",
+        )
+    if abs(minx) > 360 or abs(maxy) > 360:
+        guess = _guess_gk_zone(bounds)
+        fix = (
+            f"They fit {_crs_name(guess)}: --crs EPSG:{guess.to_epsg()}"
+            if guess is not None
+            else "Give the projected CRS with --crs EPSG:NNNN (e.g. EPSG:4544)"
+        )
+        return CoordinateCheck("they are metres, not degrees", fix)
+    return CoordinateCheck(
+        "they fall outside China",
+        "Check the CRS the survey office used and give it with --crs EPSG:NNNN",
+    )
+
+
+def _inside_china(bounds: tuple[float, ...], crs: CRS) -> bool:
+    gk = _gk_params(crs)
+    if gk is not None:
+        # Transverse Mercator is only meaningful near its central meridian:
+        # eastings more than 800 km from the false easting are not data.
+        fe = gk["false_easting"]
+        if max(abs(bounds[0] - fe), abs(bounds[2] - fe)) > 800_000:
+            return False
+    try:
+        lon0, lat0, lon1, lat1 = lonlat_bounds(bounds, crs)
+    except Exception:  # noqa: BLE001 - projection failures mean "not inside"
+        return False
+    values = np.array([lon0, lat0, lon1, lat1])
+    if not np.isfinite(values).all():
+        return False
+    return _diagnose_geographic((lon0, lat0, lon1, lat1)) is None
+
+
+def _gk_params(crs: CRS) -> dict[str, float] | None:
+    """Central meridian and false easting of a Transverse Mercator CRS."""
+    op = crs.coordinate_operation
+    if op is None or "Transverse Mercator" not in op.method_name:
+        return None
+    params = {p.name: p.value for p in op.params}
+    return {
+        "central_meridian": params.get("Longitude of natural origin", float("nan")),
+        "false_easting": params.get("False easting", 0.0),
+    }
+
+
+def _guess_gk_zone(bounds: tuple[float, ...]) -> CRS | None:
+    """The CGCS2000 GK CRS under which ``bounds`` fall inside China, if any."""
+    minx, _, maxx, _ = bounds
+    if 1e7 <= minx and maxx < 1e8:
+        zone = int(minx // 1e6)
+        if 25 <= zone <= 45:
+            cand = gk_crs(zone * 3, zone_prefix=True)
+            return cand if _inside_china(bounds, cand) else None
+        if 13 <= zone <= 23:
+            from pyproj import CRS as _CRS
+
+            cand = _CRS.from_epsg(4491 + zone - 13)
+            return cand if _inside_china(bounds, cand) else None
+    if 0 < minx and maxx < 1e6:
+        hits = [gk_crs(cm) for cm in range(75, 136, 3) if _inside_china(bounds, gk_crs(cm))]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def _crs_name(crs: CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} ({crs.name})" if epsg else crs.name

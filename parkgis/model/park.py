@@ -1,0 +1,94 @@
+"""A park: its parcels, constraints, projects, targets and allocations.
+
+A :class:`Park` is a plain value: the shell (:mod:`parkgis.io`) reads and
+writes it; the core computes on it and never touches files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from parkgis.model.schema import TABLES
+
+__all__ = ["Manifest", "Park", "empty_table"]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What ``park.toml`` says about a park.
+
+    Attributes
+    ----------
+    name
+        Short name, used for file names (``yuanba``).
+    title
+        Display name, e.g. 元坝工业园区.
+    private_fields
+        Columns holding personal data of land owners (names, ID numbers,
+        phones): never shown in a map or briefing unless asked for.
+    settings
+        Every other key of the manifest, as read (``encoding``, ``crs``,
+        ``compensation_wan_per_mu`` ...).
+    """
+
+    name: str
+    title: str = ""
+    private_fields: tuple[str, ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def display_name(self) -> str:
+        """The title if there is one, else the name."""
+        return self.title or self.name
+
+
+@dataclass(frozen=True)
+class Park:
+    """A park's layers and tables, with canonical column names.
+
+    Parcels and constraints are GeoDataFrames with a CRS; projects, targets and
+    allocations are DataFrames. Every table is present, possibly empty.
+    """
+
+    manifest: Manifest
+    parcels: gpd.GeoDataFrame
+    constraints: gpd.GeoDataFrame = field(default_factory=lambda: empty_layer())
+    projects: pd.DataFrame = field(default_factory=lambda: empty_table("projects"))
+    targets: pd.DataFrame = field(default_factory=lambda: empty_table("targets"))
+    allocations: pd.DataFrame = field(default_factory=lambda: empty_table("allocations"))
+
+    @property
+    def name(self) -> str:
+        """The park's short name."""
+        return self.manifest.name
+
+    def replace(self, **changes: Any) -> Park:
+        """Return a new park with some tables replaced."""
+        return replace(self, **changes)
+
+    def public_columns(self, table: str, *, include_private: bool = False) -> list[str]:
+        """Columns of ``table`` that may be shown to readers of maps and briefings."""
+        frame = getattr(self, table)
+        private = set() if include_private else set(self.manifest.private_fields)
+        return [c for c in frame.columns if c not in private and c != "geometry"]
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """An empty table with the canonical columns of ``table``.
+
+    Examples
+    --------
+    >>> list(empty_table("targets").columns)[:3]
+    ['metric', 'target', 'actual']
+    """
+    return pd.DataFrame({name: pd.Series(dtype=object) for name in TABLES[table].names})
+
+
+def empty_layer(crs: str = "EPSG:4490") -> gpd.GeoDataFrame:
+    """An empty constraints layer in ``crs``."""
+    columns = {name: pd.Series(dtype=object) for name in TABLES["constraints"].names}
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=crs))
