@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "AreaParseError",
     "CRSMissingError",
+    "DataError",
     "EncodingError",
     "InputError",
     "ParkgisError",
@@ -32,6 +33,15 @@ class VocabularyError(ParkgisError, ValueError):
 
 class AreaParseError(ParkgisError, ValueError):
     """A written area (``约30亩``, ``2.5公顷`` ...) could not be understood."""
+
+
+class DataError(ParkgisError, ValueError):
+    """Data that reads well but cannot give the figure asked for.
+
+    A constraint line with no setback (it would take no land), an invalid
+    parcel geometry in an overlay, a scenario naming a zone that does not
+    exist, a target period that cannot be read.
+    """
 
 
 class InputError(ParkgisError, OSError):

@@ -69,7 +69,9 @@ def area_m2(geoms: gpd.GeoSeries, *, name: str = "area_m2") -> pd.Series:
     if present.any():
         target = equal_area_crs(geoms)
         tr = Transformer.from_crs(geoms.crs, target, always_xy=True)
-        projected = shapely.transform(values[present], lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        projected = shapely.transform(
+            values[present], lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+        )
         out[present] = shapely.area(projected)
     return pd.Series(out, index=geoms.index, name=name)
 

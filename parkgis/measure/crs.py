@@ -18,13 +18,15 @@ from pyproj import CRS, Transformer
 from parkgis.errors import SuspectCoordinatesError
 
 __all__ = [
-    "CHINA_BOUNDS",
     "CGCS2000",
+    "CHINA_BOUNDS",
     "CoordinateCheck",
     "check_coordinates",
+    "diagnose_coordinates",
     "gk_crs",
     "local_gk_crs",
     "lonlat_bounds",
+    "suggest_crs",
 ]
 
 CGCS2000 = "EPSG:4490"
@@ -116,6 +118,29 @@ def check_coordinates(
         raise SuspectCoordinatesError(msg)
 
 
+def suggest_crs(bounds: tuple[float, float, float, float]) -> CRS | None:
+    """The CGCS2000 CRS that ``bounds`` would fit inside China, if only one does.
+
+    A hint for messages, never applied: parkgis does not guess a CRS.
+    Degrees give EPSG:4490; zone-prefixed eastings give their zone. Eastings
+    without a prefix fit several zones, so they give None.
+
+    Examples
+    --------
+    >>> suggest_crs((105.9, 32.3, 106.0, 32.4)).to_epsg()
+    4490
+    >>> suggest_crs((35_590_000, 3_577_000, 35_590_200, 3_577_200)).to_epsg()
+    4523
+    >>> suggest_crs((590_000, 3_577_000, 590_200, 3_577_200)) is None
+    True
+    """
+    if not all(math.isfinite(v) for v in bounds):
+        return None
+    if _diagnose_geographic(bounds) is None:
+        return CRS.from_epsg(4490)
+    return _guess_gk_zone(bounds)
+
+
 def diagnose_coordinates(
     bounds: tuple[float, float, float, float], crs: CRS
 ) -> CoordinateCheck | None:
@@ -133,12 +158,11 @@ def diagnose_coordinates(
         zone_prefixed = gk["false_easting"] > 1_000_000
         cm = gk["central_meridian"]
         # 8-digit easting with a zone prefix under a CRS without one.
-        if not zone_prefixed and 1e7 <= minx and maxx < 1e8:
-            zone = int(minx // 1e6)
-            if 13 <= zone <= 45:
-                cand = gk_crs(zone * 3, zone_prefix=True)
+        if not zone_prefixed and minx >= 1e7 and maxx < 1e8:
+            cand = _zone_prefixed_crs(minx)
+            if cand is not None:
                 return CoordinateCheck(
-                    f"eastings of 8 digits start with the zone number {zone}, "
+                    f"eastings of 8 digits start with the zone number {int(minx // 1e6)}, "
                     f"but {_crs_name(crs)} has no zone prefix",
                     f"Declare the zone-prefixed CRS: --crs EPSG:{cand.to_epsg()}",
                 )
@@ -149,12 +173,21 @@ def diagnose_coordinates(
                 "Swap the two coordinate columns (X is northing, Y is easting), "
                 "or re-export the file with easting first.",
             )
-        if zone_prefixed and 1e5 <= minx and maxx < 1e6:
+        if zone_prefixed and minx >= 1e5 and maxx < 1e6:
             cand = gk_crs(int(cm), zone_prefix=False)
             return CoordinateCheck(
                 "eastings of 6 digits carry no zone prefix",
                 f"Declare the CRS without the prefix: --crs EPSG:{cand.to_epsg()}",
             )
+        if zone_prefixed and miny >= 1e5 and maxy < 1e6:
+            cand = gk_crs(int(cm), zone_prefix=False)
+            if _inside_china((miny, minx, maxy, maxx), cand):
+                return CoordinateCheck(
+                    "x holds northings and y holds eastings (surveyors' X and Y swapped), "
+                    "and the eastings of 6 digits carry no zone prefix",
+                    "Swap the two coordinate columns (X is northing, Y is easting) and declare "
+                    f"--crs EPSG:{cand.to_epsg()}",
+                )
         # Right kind of numbers, wrong zone.
         guess = _guess_gk_zone(bounds)
         if guess is not None:
@@ -162,6 +195,14 @@ def diagnose_coordinates(
                 "the coordinates fall outside China in this zone",
                 f"They fit {_crs_name(guess)}: --crs EPSG:{guess.to_epsg()}",
             )
+    swapped = _guess_gk_zone((miny, minx, maxy, maxx))
+    if swapped is not None:
+        return CoordinateCheck(
+            "x holds northings and y holds eastings (surveyors' X and Y swapped), "
+            f"and the eastings fit {_crs_name(swapped)}",
+            "Swap the two coordinate columns (X is northing, Y is easting) and declare "
+            f"--crs EPSG:{swapped.to_epsg()}",
+        )
     lonlat = _diagnose_geographic(bounds)
     if lonlat is None:
         return CoordinateCheck(
@@ -219,7 +260,7 @@ def _inside_china(bounds: tuple[float, ...], crs: CRS) -> bool:
             return False
     try:
         lon0, lat0, lon1, lat1 = lonlat_bounds(bounds, crs)
-    except Exception:  # noqa: BLE001 - projection failures mean "not inside"
+    except Exception:
         return False
     values = np.array([lon0, lat0, lon1, lat1])
     if not np.isfinite(values).all():
@@ -242,20 +283,27 @@ def _gk_params(crs: CRS) -> dict[str, float] | None:
 def _guess_gk_zone(bounds: tuple[float, ...]) -> CRS | None:
     """The CGCS2000 GK CRS under which ``bounds`` fall inside China, if any."""
     minx, _, maxx, _ = bounds
-    if 1e7 <= minx and maxx < 1e8:
-        zone = int(minx // 1e6)
-        if 25 <= zone <= 45:
-            cand = gk_crs(zone * 3, zone_prefix=True)
-            return cand if _inside_china(bounds, cand) else None
-        if 13 <= zone <= 23:
-            from pyproj import CRS as _CRS
-
-            cand = _CRS.from_epsg(4491 + zone - 13)
-            return cand if _inside_china(bounds, cand) else None
-    if 0 < minx and maxx < 1e6:
+    if minx >= 1e7 and maxx < 1e8:
+        cand = _zone_prefixed_crs(minx)
+        return cand if cand is not None and _inside_china(bounds, cand) else None
+    if minx > 0 and maxx < 1e6:
         hits = [gk_crs(cm) for cm in range(75, 136, 3) if _inside_china(bounds, gk_crs(cm))]
         if len(hits) == 1:
             return hits[0]
+    return None
+
+
+def _zone_prefixed_crs(easting: float) -> CRS | None:
+    """The CGCS2000 GK CRS whose zone number prefixes an 8-digit easting, if any.
+
+    Zones 25-45 are 3-degree zones (EPSG:4513-4533), 13-23 are 6-degree zones
+    (EPSG:4491-4501).
+    """
+    zone = int(easting // 1e6)
+    if 25 <= zone <= 45:
+        return gk_crs(zone * 3, zone_prefix=True)
+    if 13 <= zone <= 23:
+        return CRS.from_epsg(4491 + zone - 13)
     return None
 
 

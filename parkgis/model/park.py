@@ -12,7 +12,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from parkgis.model.schema import TABLES
+from parkgis.model.schema import TABLES, ValueIssue
 
 __all__ = ["Manifest", "Park", "empty_table"]
 
@@ -60,6 +60,8 @@ class Park:
     projects: pd.DataFrame = field(default_factory=lambda: empty_table("projects"))
     targets: pd.DataFrame = field(default_factory=lambda: empty_table("targets"))
     allocations: pd.DataFrame = field(default_factory=lambda: empty_table("allocations"))
+    value_issues: tuple[ValueIssue, ...] = ()
+    """Values the reader could not understand, kept as written (see validate)."""
 
     @property
     def name(self) -> str:

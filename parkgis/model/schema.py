@@ -78,6 +78,7 @@ class TableSchema:
     name: str
     zh: str
     en: str
+    key: str
     fields: tuple[Field, ...]
 
     @property
@@ -121,10 +122,16 @@ class TableSchema:
         decisions: list[str] = []
         for canonical, column in overrides.items():
             if canonical not in self.names:
-                msg = f"--field {canonical}={column}: {self.name} has no field {canonical!r}; fields: {', '.join(self.names)}"
+                msg = (
+                    f"--field {canonical}={column}: {self.name} has no field {canonical!r}; "
+                    f"fields: {', '.join(self.names)}"
+                )
                 raise KeyError(msg)
             if column not in columns:
-                msg = f"--field {canonical}={column}: no column {column!r} in the file; columns: {', '.join(map(str, columns))}"
+                msg = (
+                    f"--field {canonical}={column}: no column {column!r} in the file; "
+                    f"columns: {', '.join(map(str, columns))}"
+                )
                 raise KeyError(msg)
             mapping[column] = canonical
             decisions.append(f"column {column!r} → {canonical} (given with --field)")
@@ -135,7 +142,9 @@ class TableSchema:
                 continue
             candidates = [f.name, f.zh, f.en, *f.aliases]
             for cand in candidates:
-                hit = next((c for c, k in keys.items() if k == _key(cand) and c not in mapping), None)
+                hit = next(
+                    (c for c, k in keys.items() if k == _key(cand) and c not in mapping), None
+                )
                 if hit is not None:
                     mapping[hit] = f.name
                     taken.add(f.name)
@@ -144,7 +153,7 @@ class TableSchema:
                     break
         return mapping, decisions
 
-    def normalise(self, frame: pd.DataFrame, *, key: str | None = None) -> tuple[pd.DataFrame, list[ValueIssue]]:
+    def normalise(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[ValueIssue]]:
         """Normalise values: vocabulary terms to codes, written areas to mu.
 
         Values that cannot be understood are kept as written and reported;
@@ -154,15 +163,13 @@ class TableSchema:
         ----------
         frame
             A table whose columns already carry canonical names.
-        key
-            The id column used to name rows in issues (``parcel_id`` ...).
-
         Returns
         -------
         frame, issues
             A new frame, and one :class:`ValueIssue` per value not understood.
         """
         out = frame.copy()
+        key = self.key
         issues: list[ValueIssue] = []
         for f in self.fields:
             if f.name not in out.columns:
@@ -301,7 +308,9 @@ def _load() -> tuple[dict[str, TableSchema], dict[str, tuple[str, str]]]:
             )
             for f in spec["fields"]
         )
-        tables[name] = TableSchema(name, spec["label"]["zh"], spec["label"]["en"], fields)
+        tables[name] = TableSchema(
+            name, spec["label"]["zh"], spec["label"]["en"], spec["key"], fields
+        )
     return tables, derived
 
 

@@ -1,0 +1,377 @@
+"""Net buildable land: each parcel minus the union of its constraint corridors, in mu.
+
+Every constraint is buffered by its setback (:mod:`parkgis.constraints`) in
+the local CGCS2000 3-degree Gauss-Kruger zone of the parcels; a polygon
+constraint takes itself plus its setback. The corridors that touch a parcel
+are found with an STRtree built on the parcels and queried with the few large
+corridors (the fast direction); each parcel is intersected with its
+corridors, and the pieces of a parcel crossed by several are merged, so land
+under two corridors is counted once.
+
+Areas are taken on the GRS80 ellipsoid with :func:`parkgis.measure.area.area_m2`:
+the gross area from the parcel as stored, the constrained area from its
+intersection with the corridors (measured in an equal-area projection, so
+Gauss-Kruger scale does not enter), and the net area is their difference, so
+``constrained_mu + net_mu == gross_mu`` for every parcel.
+
+Pure: no files, no printing. Large inputs report progress through a callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from parkgis.constraints import DEFAULT_RULES, ConstraintRules, constraint_setbacks, park_rules
+from parkgis.errors import CRSMissingError, DataError
+from parkgis.measure.area import area_m2
+from parkgis.measure.crs import local_gk_crs, lonlat_bounds
+from parkgis.measure.units import SQM_PER_MU
+from parkgis.model.park import Park
+from parkgis.model.vocab import ACQUISITION
+
+__all__ = [
+    "Progress",
+    "buildable_by",
+    "buildable_figures",
+    "buildable_table",
+    "constraint_corridors",
+    "metric_crs",
+]
+
+Progress = Callable[[int, int], None]
+"""A progress hook: called with (parcels done, parcels in all)."""
+
+Constraints = gpd.GeoDataFrame | Sequence[gpd.GeoDataFrame]
+
+_QUAD_SEGS = 16  # segments per quarter circle of a buffer: 0.16 % short on a full circle
+_TABLE_COLUMNS = ["parcel_id", "zone", "acquisition_status"]
+_AREA_COLUMNS = ["gross_mu", "constrained_mu", "net_mu"]
+
+
+def metric_crs(layer: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
+    """The CGCS2000 3-degree Gauss-Kruger CRS of the zone holding ``layer``'s centre.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> metric_crs(gpd.GeoSeries([Point(105.96, 32.32)], crs=4490)).to_epsg()
+    4544
+    """
+    geoms = layer.geometry if isinstance(layer, gpd.GeoDataFrame) else layer
+    if geoms.crs is None:
+        msg = "the layer has no CRS, so no metric CRS can be chosen; set one (e.g. EPSG:4490)"
+        raise CRSMissingError(msg)
+    bounds = geoms.total_bounds
+    if not np.isfinite(bounds).all():
+        raise DataError("the layer has no geometry to choose a metric CRS from")
+    lon0, _, lon1, _ = lonlat_bounds(tuple(bounds), geoms.crs)
+    return local_gk_crs((lon0 + lon1) / 2)
+
+
+def constraint_corridors(
+    constraints: Constraints,
+    rules: ConstraintRules = DEFAULT_RULES,
+    *,
+    crs: CRS | str | int | None = None,
+) -> gpd.GeoSeries:
+    """Buffer each constraint by its setback, in a metric CRS.
+
+    Parameters
+    ----------
+    constraints
+        A constraint layer, or several (each in its own CRS, e.g. a line in
+        EPSG:4490 and a river in EPSG:4544), with canonical columns.
+    rules
+        Setbacks for features that carry none (see :func:`constraint_setbacks`).
+    crs
+        The metric CRS to buffer in; by default the local Gauss-Kruger zone
+        of the (first) layer.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        One corridor per feature, in ``crs``, named ``corridor``: aligned
+        with a single layer's index, or numbered 0.. across several layers.
+
+    Raises
+    ------
+    CRSMissingError
+        For a layer without a CRS.
+    DataError
+        For a feature without geometry, or a line or point whose setback is
+        0 m (it would take no land).
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString
+    >>> line = gpd.GeoDataFrame({"kind": ["hv_line"], "corridor_m": [25.0]},
+    ...     geometry=[LineString([(590_000, 3_577_000), (590_000, 3_577_300)])], crs=4544)
+    >>> corridor = constraint_corridors(line)
+    >>> round(float(corridor.area.iloc[0]))  # 50 m x 300 m and two half discs of 25 m
+    16957
+    """
+    layers = [constraints] if isinstance(constraints, gpd.GeoDataFrame) else list(constraints)
+    layers = [layer for layer in layers if len(layer)]
+    for i, layer in enumerate(layers):
+        if layer.crs is None:
+            msg = (
+                f"constraint layer {i + 1} has no CRS; set one (the survey's CRS, e.g. "
+                f"EPSG:4544, or EPSG:4490) before buffering"
+            )
+            raise CRSMissingError(msg)
+    if crs is None:
+        crs = metric_crs(layers[0]) if layers else "EPSG:4490"
+    parts = [_buffered(layer, rules, crs) for layer in layers]
+    if len(layers) == 1:
+        return gpd.GeoSeries(parts[0], index=layers[0].index, crs=crs, name="corridor")
+    values = np.concatenate(parts) if parts else np.empty(0, dtype=object)
+    return gpd.GeoSeries(values, crs=crs, name="corridor")
+
+
+def _buffered(layer: gpd.GeoDataFrame, rules: ConstraintRules, crs: Any) -> np.ndarray:
+    setbacks = constraint_setbacks(layer, rules)["setback_m"].to_numpy(dtype=float)
+    geoms = np.asarray(layer.geometry.to_crs(crs).array, dtype=object)
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        msg = f"{_constraint_where(layer, pos)} has no geometry; draw it or remove the row"
+        raise DataError(msg)
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    zero_line = ~polygonal & (setbacks == 0)
+    if zero_line.any():
+        pos = int(np.flatnonzero(zero_line)[0])
+        msg = (
+            f"{_constraint_where(layer, pos)} is a line or point with a 0 m setback, so it "
+            f"would take no land; give it a setback_m (half its corridor width) or set one "
+            f"for its kind in the park's constraints.toml"
+        )
+        raise DataError(msg)
+    out = geoms.copy()
+    grow = setbacks > 0
+    out[grow] = shapely.buffer(geoms[grow], setbacks[grow], quad_segs=_QUAD_SEGS)
+    return out
+
+
+def _constraint_where(layer: gpd.GeoDataFrame, pos: int) -> str:
+    for key in ("constraint_id", "name"):
+        if key in layer.columns and isinstance(layer[key].iloc[pos], str):
+            return f"constraints row {pos + 1} ({key}={layer[key].iloc[pos]})"
+    return f"constraints row {pos + 1}"
+
+
+def buildable_table(
+    source: Park | gpd.GeoDataFrame,
+    constraints: Constraints | None = None,
+    *,
+    rules: ConstraintRules | None = None,
+    geometry: bool = False,
+    progress: Progress | None = None,
+    chunk_size: int = 2_000,
+) -> pd.DataFrame:
+    """Gross, constrained and net buildable area of every parcel, in mu.
+
+    Parameters
+    ----------
+    source
+        A park (its parcels, constraints and rules are used), or a parcels layer.
+    constraints
+        Constraint layer(s) to use instead of the park's; layers may be in
+        different CRSs. None with a parcels layer: no constraints.
+    rules
+        Rules for features without their own setback; by default the park's
+        (:func:`parkgis.constraints.park_rules`) or the packaged defaults.
+    geometry
+        Also return each parcel's net buildable geometry (a GeoDataFrame in
+        the parcels' CRS).
+    progress
+        Called with (parcels done, parcels in all) as the work advances.
+    chunk_size
+        Parcels handled between two progress calls.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned with the parcels: ``parcel_id``, ``zone``,
+        ``acquisition_status`` (None where the layer lacks them), ``gross_mu``,
+        ``constrained_mu``, ``net_mu``; ``constrained_mu + net_mu == gross_mu``.
+
+    Raises
+    ------
+    CRSMissingError
+        When the parcels or a constraint layer have no CRS.
+    DataError
+        For a parcel crossed by a corridor whose geometry is invalid (its
+        overlay would be unreliable; ``parkgis validate`` says why), or a
+        constraint that cannot be buffered.
+    """
+    if isinstance(source, Park):
+        parcels = source.parcels
+        if constraints is None:
+            constraints = source.constraints
+        if rules is None:
+            rules = park_rules(source)
+    else:
+        parcels = source
+    rules = DEFAULT_RULES if rules is None else rules
+    if parcels.crs is None:
+        msg = "the parcels have no CRS, so no area can be measured; set one (e.g. EPSG:4490)"
+        raise CRSMissingError(msg)
+    n = len(parcels)
+    out = pd.DataFrame(
+        {c: parcels[c] if c in parcels.columns else None for c in _TABLE_COLUMNS},
+        index=parcels.index,
+    ).astype(object)
+    gross = area_m2(parcels.geometry).to_numpy()
+    constrained = np.zeros(n)
+    layers = [] if constraints is None else _as_layers(constraints)
+    pieces = np.full(n, None, dtype=object)
+    if n and layers:
+        crs = metric_crs(parcels)
+        corridors = np.asarray(constraint_corridors(layers, rules, crs=crs).array, dtype=object)
+        local = np.asarray(parcels.geometry.to_crs(crs).array, dtype=object)
+        tree = shapely.STRtree(local)
+        corridor_idx, parcel_idx = tree.query(corridors, predicate="intersects")
+        order = np.lexsort((corridor_idx, parcel_idx))
+        parcel_idx, corridor_idx = parcel_idx[order], corridor_idx[order]
+        _check_valid(local, np.unique(parcel_idx), parcels)
+        for start in range(0, n, chunk_size):
+            stop = min(n, start + chunk_size)
+            a, b = np.searchsorted(parcel_idx, [start, stop])
+            if b > a:
+                hit, merged = _merged_pieces(local, corridors, parcel_idx[a:b], corridor_idx[a:b])
+                pieces[hit] = merged
+                sqm = area_m2(gpd.GeoSeries(merged, crs=crs)).to_numpy()
+                constrained[hit] = np.minimum(np.nan_to_num(sqm), gross[hit])
+            if progress is not None:
+                progress(stop, n)
+    elif progress is not None:
+        progress(n, n)
+    out["gross_mu"] = gross / SQM_PER_MU
+    out["constrained_mu"] = constrained / SQM_PER_MU
+    out["net_mu"] = (gross - constrained) / SQM_PER_MU
+    if not geometry:
+        return out
+    net = np.asarray(parcels.geometry.array, dtype=object).copy()
+    cut = np.flatnonzero(pieces != None)  # noqa: E711 - elementwise test of an object array
+    if len(cut):
+        crs = metric_crs(parcels)
+        local_cut = np.asarray(parcels.geometry.iloc[cut].to_crs(crs).array, dtype=object)
+        diff = gpd.GeoSeries(shapely.difference(local_cut, pieces[cut]), crs=crs)
+        net[cut] = np.asarray(diff.to_crs(parcels.crs).array, dtype=object)
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(net, index=parcels.index), crs=parcels.crs)
+
+
+def _as_layers(constraints: Constraints) -> list[gpd.GeoDataFrame]:
+    layers = [constraints] if isinstance(constraints, gpd.GeoDataFrame) else list(constraints)
+    return [layer for layer in layers if len(layer)]
+
+
+def _merged_pieces(
+    parcels: np.ndarray, corridors: np.ndarray, parcel_idx: np.ndarray, corridor_idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each hit parcel's intersection with the union of its corridors."""
+    inter = shapely.intersection(parcels[parcel_idx], corridors[corridor_idx])
+    hit, first, counts = np.unique(parcel_idx, return_index=True, return_counts=True)
+    merged = inter[first].copy()
+    for k in np.flatnonzero(counts > 1):
+        merged[k] = shapely.union_all(inter[first[k] : first[k] + counts[k]])
+    return hit, merged
+
+
+def _check_valid(local: np.ndarray, hit: np.ndarray, parcels: gpd.GeoDataFrame) -> None:
+    if not len(hit):
+        return
+    valid = shapely.is_valid(local[hit])
+    if valid.all():
+        return
+    bad = hit[~valid]
+    ids = parcels["parcel_id"].iloc[bad] if "parcel_id" in parcels.columns else pd.Series(bad + 1)
+    reasons = shapely.is_valid_reason(local[bad])
+    listed = "; ".join(
+        f"parcel {i}: {r}" for i, r in zip(ids.tolist()[:5], reasons[:5], strict=True)
+    )
+    more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+    msg = (
+        f"{len(bad)} parcel(s) crossed by a constraint corridor have an invalid geometry, so "
+        f"their net buildable area would be unreliable ({listed}{more}); fix them (parkgis "
+        f"validate lists each with its area before and after repair)"
+    )
+    raise DataError(msg)
+
+
+def buildable_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Sum a :func:`buildable_table` by ``zone`` or ``acquisition_status``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by``, ``count``, ``gross_mu``, ``constrained_mu``, ``net_mu``; the
+        status in its chain order, a blank value as ``"(blank)"``.
+    """
+    if by not in table.columns:
+        msg = (
+            f"cannot sum by {by!r}: the table has no such field; fields: {', '.join(table.columns)}"
+        )
+        raise KeyError(msg)
+    keys = table[by].astype(object).where(table[by].notna(), "(blank)")
+    grouped = table.assign(**{by: keys}).groupby(by, sort=False)
+    out = grouped.agg(
+        count=("gross_mu", "size"),
+        gross_mu=("gross_mu", "sum"),
+        constrained_mu=("constrained_mu", "sum"),
+        net_mu=("net_mu", "sum"),
+    ).reset_index()
+    order = (
+        {code: i for i, code in enumerate(ACQUISITION.codes)} if by == "acquisition_status" else {}
+    )
+    out["_order"] = [order.get(v, len(order)) for v in out[by]]
+    out = out.sort_values(["_order", by], kind="stable").drop(columns="_order")
+    return out.reset_index(drop=True)
+
+
+def buildable_figures(
+    source: Park | gpd.GeoDataFrame,
+    constraints: Constraints | None = None,
+    *,
+    rules: ConstraintRules | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Net buildable land of a park: per parcel, totals, by zone and status, setbacks used.
+
+    Returns
+    -------
+    dict
+        ``parcels`` (one object per parcel: ``parcel_id``, ``zone``,
+        ``acquisition_status``, ``gross_mu``, ``constrained_mu``,
+        ``net_mu``), ``total_gross_mu``, ``total_constrained_mu``,
+        ``total_net_mu``, ``by_zone``, ``by_status`` and ``constraints`` (each
+        constraint's kind, setback in metres and where the setback came from).
+    """
+    if isinstance(source, Park):
+        used = source.constraints if constraints is None else constraints
+        used_rules = park_rules(source) if rules is None else rules
+    else:
+        used = constraints
+        used_rules = DEFAULT_RULES if rules is None else rules
+    table = buildable_table(source, used, rules=used_rules, progress=progress)
+    layers = [] if used is None else _as_layers(used)
+    setbacks = [constraint_setbacks(layer, used_rules) for layer in layers]
+    constraint_rows = (
+        pd.concat(setbacks, ignore_index=True).to_dict(orient="records") if setbacks else []
+    )
+    return {
+        "parcels": table.reset_index(drop=True).to_dict(orient="records"),
+        "total_gross_mu": float(table["gross_mu"].sum()),
+        "total_constrained_mu": float(table["constrained_mu"].sum()),
+        "total_net_mu": float(table["net_mu"].sum()),
+        "by_zone": buildable_by(table, "zone").to_dict(orient="records"),
+        "by_status": buildable_by(table, "acquisition_status").to_dict(orient="records"),
+        "constraints": constraint_rows,
+    }

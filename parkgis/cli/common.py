@@ -1,0 +1,249 @@
+"""What every command shares: the park argument, output formats, errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import numpy as np
+import pandas as pd
+
+from parkgis.errors import InputError, ParkgisError
+from parkgis.model.schema import field_label
+from parkgis.model.vocab import VOCABULARIES
+
+__all__ = [
+    "FORMATS",
+    "Context",
+    "emit",
+    "format_option",
+    "handle_errors",
+    "lang_option",
+    "loose_file_options",
+    "park_argument",
+    "to_jsonable",
+]
+
+FORMATS = ("text", "json", "csv")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    """Options given to the ``parkgis`` group itself."""
+
+    def __init__(self, *, debug: bool = False, lang: str = "zh") -> None:
+        self.debug = debug
+        self.lang = lang
+
+
+def park_argument(func: F) -> F:
+    """``[PARK]``: a park folder or a single parcel file; none means the bundled park."""
+    return click.argument("park", required=False, type=click.Path(exists=True, path_type=Path))(
+        func
+    )
+
+
+def format_option(func: F) -> F:
+    """``--format text|json|csv``."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="text",
+        show_default=True,
+        help="Output format: a table for people, JSON or CSV for other tools.",
+    )(func)
+
+
+def lang_option(func: F) -> F:
+    """``--lang zh|en`` on a command (also accepted on the group)."""
+    return click.option(
+        "--lang",
+        type=click.Choice(["zh", "en"]),
+        default=None,
+        help="Language of labels and headers (default: zh).",
+    )(func)
+
+
+def loose_file_options(func: F) -> F:
+    """Options for reading a loose parcel file as a surveyor hands it over."""
+    options = [
+        click.option("--crs", help="CRS of a file that has none, e.g. EPSG:4544."),
+        click.option("--encoding", help="Text encoding of a shapefile, e.g. GBK or UTF-8."),
+        click.option(
+            "--id-field", help="Column holding the parcel id (default: recognised by name)."
+        ),
+        click.option(
+            "--field",
+            "fields",
+            multiple=True,
+            metavar="FIELD=COLUMN",
+            help="Map a column to a field, e.g. --field acquisition_status=现状. Repeatable.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def parse_field_options(values: Sequence[str]) -> dict[str, str]:
+    """Turn ``("a=b", ...)`` into ``{"a": "b"}`` with a clear error."""
+    out = {}
+    for value in values:
+        name, sep, column = value.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise click.BadParameter(
+                f"{value!r}: write it as FIELD=COLUMN, e.g. acquisition_status=现状"
+            )
+        out[name.strip()] = column.strip()
+    return out
+
+
+def handle_errors(func: F) -> F:
+    """Turn parkgis errors into a message and an exit status, not a traceback.
+
+    Exit 2 when the input could not be read at all, 1 for other errors.
+    ``parkgis --debug`` shows the traceback.
+    """
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ParkgisError, KeyError, OSError) as exc:
+            ctx = click.get_current_context(silent=True)
+            obj = ctx.find_object(Context) if ctx else None
+            if obj is not None and obj.debug:
+                raise
+            text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            click.echo(f"parkgis: error: {text}", err=True)
+            code = 2 if isinstance(exc, (InputError, OSError)) else 1
+            raise SystemExit(code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def current_lang(lang: str | None = None) -> str:
+    """The command's ``--lang``, else the group's, else ``PARKGIS_LANG``, else zh."""
+    if lang:
+        return lang
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_object(Context) if ctx else None
+    if obj is not None and obj.lang:
+        return obj.lang
+    return os.environ.get("PARKGIS_LANG", "zh")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn numpy/pandas values, NaN and dates into JSON-ready values."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return [to_jsonable(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, pd.Series):
+        return to_jsonable(value.to_dict())
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(value, (datetime, date, pd.Timestamp)):
+        return value.isoformat()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def emit(
+    data: pd.DataFrame | Mapping[str, Any],
+    fmt: str,
+    *,
+    title: str | None = None,
+    lang: str | None = None,
+    decimals: int = 2,
+    file: Any = None,
+) -> None:
+    """Print a table (or a mapping of figures) as text, JSON or CSV.
+
+    Text shows labels in ``lang`` and vocabulary codes as their labels; JSON
+    and CSV keep canonical names and codes, for other tools.
+    """
+    out = file or sys.stdout
+    if fmt == "json":
+        out.write(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2) + "\n")
+        return
+    frame = _as_frame(data)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, lineterminator="\n")
+        out.write(buffer.getvalue())
+        return
+    _print_table(frame, title=title, lang=current_lang(lang), decimals=decimals, file=out)
+
+
+def _as_frame(data: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    rows = [{"figure": k, "value": v} for k, v in data.items() if not isinstance(v, (list, dict))]
+    return pd.DataFrame(rows)
+
+
+def _print_table(
+    frame: pd.DataFrame, *, title: str | None, lang: str, decimals: int, file: Any
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, box=None)
+    numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns}
+    for column in frame.columns:
+        table.add_column(
+            field_label(str(column), lang), justify="right" if numeric[column] else "left"
+        )
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            *[
+                _cell(column, value, lang, decimals)
+                for column, value in zip(frame.columns, row, strict=True)
+            ]
+        )
+    Console(file=file, width=200 if not _is_tty(file) else None, soft_wrap=True).print(table)
+
+
+def _cell(column: str, value: Any, lang: str, decimals: int) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    vocab = VOCABULARIES.get(str(column)) or VOCABULARIES.get(_VOCAB_COLUMNS.get(str(column), ""))
+    if vocab is not None and isinstance(value, str) and value in vocab:
+        return vocab.label(value, lang=lang)
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.{decimals}f}"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+_VOCAB_COLUMNS = {
+    "stage": "stage",
+    "title_status": "title_status",
+    "kind": "constraint_kind",
+    "land_use": "land_use",
+    "funding_status": "funding_status",
+}
+
+
+def _is_tty(file: Any) -> bool:
+    return bool(getattr(file, "isatty", lambda: False)())

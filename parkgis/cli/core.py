@@ -1,0 +1,169 @@
+"""``parkgis info``, ``validate``, ``area`` and ``import``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import parkgis
+from parkgis.cli.common import (
+    current_lang,
+    emit,
+    format_option,
+    handle_errors,
+    lang_option,
+    loose_file_options,
+    park_argument,
+    parse_field_options,
+)
+from parkgis.io.loose import load_park
+
+__all__ = ["COMMANDS", "area", "import_", "info", "validate"]
+
+
+@click.command()
+@park_argument
+@loose_file_options
+@format_option
+@lang_option
+@handle_errors
+def info(park, crs, encoding, id_field, fields, fmt, lang) -> None:
+    """Describe a park: layers, counts, CRS, extent and total area in mu."""
+    loaded = load_park(
+        park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
+    )
+    emit(parkgis.park_info(loaded.park), fmt, lang=lang, title=loaded.park.manifest.display_name)
+
+
+@click.command()
+@park_argument
+@click.option(
+    "--projects",
+    type=click.Path(exists=True, path_type=Path),
+    help="A project ledger (CSV/XLSX) to check against the parcels.",
+)
+@loose_file_options
+@format_option
+@lang_option
+def validate(park, projects, crs, encoding, id_field, fields, fmt, lang) -> None:
+    """Check parcels and projects; list every problem at once.
+
+    Exit status: 0 no errors (warnings allowed), 1 errors found, 2 the input
+    could not be read at all.
+    """
+    run = handle_errors(_validate)
+    run(park, projects, crs, encoding, id_field, fields, fmt, lang)
+
+
+def _validate(park, projects, crs, encoding, id_field, fields, fmt, lang) -> None:
+    from parkgis.validate import find_problems
+
+    loaded = load_park(
+        park,
+        crs=crs,
+        encoding=encoding,
+        id_field=id_field,
+        fields=parse_field_options(fields),
+        projects=projects,
+    )
+    problems = find_problems(loaded.park, value_issues=loaded.park.value_issues)
+    errors = [p for p in problems if p.severity == "error"]
+    if fmt == "json":
+        emit({"ok": not errors, "problems": [p.to_dict() for p in problems]}, fmt)
+    else:
+        rows = parkgis.problems_table(problems)
+        if fmt == "csv" or len(rows):
+            emit(rows, fmt, lang=lang)
+        if fmt == "text":
+            lang = current_lang(lang)
+            name, warnings = loaded.park.manifest.display_name, len(problems) - len(errors)
+            click.echo(
+                f"{name}: {len(errors)} 个错误, {warnings} 个警告"
+                if lang == "zh"
+                else f"{name}: {len(errors)} error(s), {warnings} warning(s)"
+            )
+    if errors:
+        raise SystemExit(1)
+
+
+@click.command()
+@park_argument
+@click.option(
+    "--by",
+    "by",
+    default=None,
+    metavar="FIELD",
+    help="Sum by a field instead of listing parcels, e.g. --by acquisition_status.",
+)
+@click.option(
+    "--planar",
+    is_flag=True,
+    help="Add the planar Gauss-Kruger area (as boundary-survey reports give it).",
+)
+@loose_file_options
+@format_option
+@lang_option
+@handle_errors
+def area(park, by, planar, crs, encoding, id_field, fields, fmt, lang) -> None:
+    """Measure every parcel on the CGCS2000 ellipsoid, in mu and m²."""
+    loaded = load_park(
+        park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
+    )
+    table = parkgis.area_table(loaded.park.parcels, planar=planar)
+    if by:
+        table = parkgis.area_by(table, by)
+    emit(table, fmt, lang=lang, title=loaded.park.manifest.display_name)
+
+
+@click.command(name="import")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The park folder to create.",
+)
+@click.option("--name", help="Short name of the park (default: the folder's name).")
+@click.option("--title", default="", help="Display name, e.g. 元坝工业园区.")
+@click.option(
+    "--private",
+    "private",
+    multiple=True,
+    metavar="FIELD",
+    help="A field holding personal data of land owners. Repeatable.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing park folder.")
+@loose_file_options
+@handle_errors
+def import_(
+    sources, output, name, title, private, overwrite, crs, encoding, id_field, fields
+) -> None:
+    """Build a park folder from loose files: parcels, constraints, project ledger.
+
+    Polygon layers become parcels, line layers (or layers named like a
+    constraint: 高压线, rivers ...) constraints; CSV/XLSX tables become
+    projects, targets or allocations by their columns. Every decision taken
+    (encoding, CRS, field mapping) is printed.
+    """
+    from parkgis.io.importer import import_sources
+
+    report = import_sources(
+        list(sources),
+        output,
+        name=name,
+        title=title,
+        private_fields=tuple(private),
+        overwrite=overwrite,
+        crs=crs,
+        encoding=encoding,
+        id_field=id_field,
+        fields=parse_field_options(fields),
+    )
+    for line in report.lines:
+        click.echo(line)
+
+
+COMMANDS = [info, validate, area, import_]

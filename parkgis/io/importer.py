@@ -1,0 +1,208 @@
+"""``parkgis import``: build a park folder from loose files.
+
+Vector layers become parcels or constraints, CSV/XLSX tables become projects,
+targets or allocations; every decision is reported, nothing is guessed
+silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from parkgis.errors import InputError
+from parkgis.io.loose import read_parcel_file, read_table_file
+from parkgis.io.store import is_park_folder, write_park
+from parkgis.model.park import Manifest, Park, empty_layer, empty_table
+from parkgis.model.schema import TABLES, ValueIssue
+from parkgis.model.vocab import CONSTRAINT_KIND
+
+__all__ = ["ImportReport", "import_sources"]
+
+_TABLE_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
+_LINE_TYPES = {"LineString", "MultiLineString"}
+
+
+@dataclass
+class ImportReport:
+    """What ``import_sources`` read, decided and wrote, line by line."""
+
+    park: Park
+    lines: list[str] = field(default_factory=list)
+
+
+def import_sources(
+    sources: list[Path],
+    output: Path,
+    *,
+    name: str | None = None,
+    title: str = "",
+    private_fields: tuple[str, ...] = (),
+    overwrite: bool = False,
+    crs: str | None = None,
+    encoding: str | None = None,
+    id_field: str | None = None,
+    fields: dict[str, str] | None = None,
+) -> ImportReport:
+    """Read loose files and write them as a park folder.
+
+    Parameters
+    ----------
+    sources
+        Parcel and constraint layers (Shapefile, GeoJSON, GeoPackage,
+        FlatGeobuf, GeoParquet) and CSV/XLSX ledgers, in any order.
+    output
+        The park folder to write.
+    crs, encoding, id_field, fields
+        Passed to every vector layer read (see
+        :func:`parkgis.io.loose.read_parcel_file`).
+
+    Raises
+    ------
+    InputError
+        When ``output`` is already a park and ``overwrite`` is false, when no
+        parcel layer is among the sources, or a source cannot be read.
+    """
+    output = Path(output)
+    if is_park_folder(output) and not overwrite:
+        msg = f"{output} is already a park; pass --overwrite to replace it"
+        raise InputError(msg)
+    lines: list[str] = []
+    issues: list[ValueIssue] = []
+    parcels: list[gpd.GeoDataFrame] = []
+    constraints: list[gpd.GeoDataFrame] = []
+    tables: dict[str, list[pd.DataFrame]] = {"projects": [], "targets": [], "allocations": []}
+    for source in sources:
+        if source.suffix.lower() in _TABLE_SUFFIXES:
+            table = _table_kind(source)
+            frame, decisions, found = read_table_file(source, table)
+            tables[table].append(frame)
+            lines.append(f"read {source}: {len(frame)} row(s) as {table}")
+            lines += [f"  {d}" for d in decisions]
+            issues += found
+            continue
+        for layer in _layers(source):
+            kind = _layer_kind(source, layer)
+            is_parcels = kind == "parcels"
+            frame, decisions, found = read_parcel_file(
+                source,
+                layer=layer,
+                table=kind,
+                crs=crs,
+                encoding=encoding,
+                id_field=id_field if is_parcels else None,
+                fields=fields if is_parcels else None,
+            )
+            if not is_parcels:
+                frame, more = _constraint_kinds(frame, source, layer)
+                decisions += more
+            (parcels if is_parcels else constraints).append(frame)
+            where = f"{source}" + (f" layer {layer!r}" if layer else "")
+            lines.append(f"read {where}: {len(frame)} feature(s) as {kind}")
+            lines += [f"  {d}" for d in decisions]
+            issues += found
+    if not parcels:
+        msg = "no parcel layer among the sources; give a polygon layer of parcels"
+        raise InputError(msg)
+    parcel_layer = _concat(parcels, "parcels", lines)
+    constraint_layer = (
+        _concat([c.to_crs(parcel_layer.crs) for c in constraints], "constraints", lines)
+        if constraints
+        else empty_layer(parcel_layer.crs)
+    )
+    park = Park(
+        manifest=Manifest(
+            name=name or output.name,
+            title=title,
+            private_fields=private_fields,
+            settings={"crs": parcel_layer.crs.to_string()},
+        ),
+        parcels=parcel_layer,
+        constraints=constraint_layer,
+        value_issues=tuple(issues),
+        **{t: pd.concat(f, ignore_index=True) if f else empty_table(t) for t, f in tables.items()},
+    )
+    write_park(park, output)
+    lines.append(
+        f"wrote park {park.name!r} to {output}: {len(parcel_layer)} parcel(s), "
+        f"{len(constraint_layer)} constraint(s), "
+        + ", ".join(f"{len(getattr(park, t))} {t}" for t in tables)
+    )
+    if issues:
+        lines.append(
+            f"{len(issues)} value(s) not understood were kept as written; "
+            f"run 'parkgis validate {output}' to list them"
+        )
+    return ImportReport(park, lines)
+
+
+def _layers(source: Path) -> list[str | None]:
+    if source.suffix.lower() != ".gpkg":
+        return [None]
+    try:
+        return [name for name, _ in pyogrio.list_layers(source)]
+    except Exception as exc:
+        raise InputError(f"{source}: cannot be read as a GeoPackage ({exc})") from None
+
+
+def _layer_kind(source: Path, layer: str | None) -> str:
+    """Parcels, unless the layer is made of lines or named like a constraint."""
+    label = layer or source.stem
+    if label in CONSTRAINT_KIND:
+        return "constraints"
+    info = pyogrio.read_info(source, layer=layer)
+    geometry_type = str(info.get("geometry_type") or "")
+    return "constraints" if geometry_type.replace(" Z", "") in _LINE_TYPES else "parcels"
+
+
+def _constraint_kinds(
+    frame: gpd.GeoDataFrame, source: Path, layer: str | None
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    label = layer or source.stem
+    if "kind" in frame.columns and frame["kind"].notna().all():
+        return frame, []
+    if label in CONSTRAINT_KIND:
+        kind = CONSTRAINT_KIND.code(label)
+        out = frame.assign(kind=frame["kind"].fillna(kind) if "kind" in frame.columns else kind)
+        return out, [f"constraint kind {kind!r} taken from the layer name {label!r}"]
+    msg = (
+        f"{source}{f' layer {layer!r}' if layer else ''}: cannot tell what kind of constraint it "
+        f"holds; add a 'kind' field or name the layer after one of: "
+        + ", ".join(f"{t.code}/{t.zh}" for t in CONSTRAINT_KIND)
+    )
+    raise InputError(msg)
+
+
+def _table_kind(source: Path) -> str:
+    """Which park table a ledger is: the one whose fields its header matches best."""
+    from parkgis.io.ledger import read_ledger
+
+    columns = list(read_ledger(source).frame.columns)
+    scores = {}
+    for table in ("projects", "targets", "allocations"):
+        mapping, _ = TABLES[table].match_columns(columns)
+        matched = set(mapping.values())
+        if TABLES[table].key in matched:
+            scores[table] = len(matched)
+    if not scores:
+        msg = (
+            f"{source}: its header matches no park table (projects need 项目编号/project_id, "
+            f"targets 指标/metric); columns: {', '.join(map(str, columns))}"
+        )
+        raise InputError(msg)
+    return max(scores, key=lambda t: scores[t])
+
+
+def _concat(frames: list[gpd.GeoDataFrame], what: str, lines: list[str]) -> gpd.GeoDataFrame:
+    crs = frames[0].crs
+    for frame in frames[1:]:
+        if frame.crs != crs:
+            lines.append(
+                f"  {what}: a layer in {frame.crs.to_string()} reprojected to {crs.to_string()}"
+            )
+    out = pd.concat([f.to_crs(crs) for f in frames], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)

@@ -1,0 +1,590 @@
+"""The data a park map carries: compact parcels, popups, constraints, zones.
+
+:func:`map_payload` turns a :class:`~parkgis.model.park.Park` into one plain
+dict, later written into the page as JSON and drawn by
+``static/parkgis-map.js``. Nothing here is HTML: user text (names, notes)
+travels as JSON string values and is put on the page with ``textContent``.
+
+Size matters at 10,000 parcels and more, so parcels are encoded compactly:
+
+- coordinates rounded to 1e-6 degree (about 0.1 m) and delta-coded as
+  integers in one flat array, with ring, polygon and feature counts beside it
+  (closing vertices dropped);
+- one class index per parcel, styled through a lookup table in the page;
+- popup fields as columns, dictionary-encoded where values repeat.
+
+Areas shown anywhere are measured on the full, unrounded geometry
+(:func:`~parkgis.measure.area.gross_area_mu`); the optional simplification
+(coverage-aware, so neighbours stay gap-free) only changes what is drawn.
+
+Constraint corridors are buffers in the local CGCS2000 Gauss-Kruger zone:
+a line with a 25 m setback gets a 50 m wide corridor, a polygon its own
+area plus 25 m. Reserve zones outline the unacquired parcels of each zone.
+With a GCJ-02 basemap (Gaode) every displayed coordinate is shifted by
+:mod:`parkgis.maps.gcj02`; the park itself is never changed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from parkgis.maps import gcj02
+from parkgis.maps.basemaps import GCJ02, Basemap, MapError
+from parkgis.maps.legend import legend_rows, summary_figures
+from parkgis.maps.style import legend_title, parcel_classes, ui_strings
+from parkgis.measure.area import gross_area_mu
+from parkgis.measure.crs import CGCS2000, local_gk_crs
+from parkgis.measure.units import SQM_PER_MU
+from parkgis.model.park import Park
+from parkgis.model.schema import TABLES, field_label
+from parkgis.model.vocab import CONSTRAINT_KIND, VOCABULARIES
+
+__all__ = [
+    "DEFAULT_FIELDS",
+    "PROJECT_FIELDS",
+    "SCALE",
+    "constraint_setbacks_m",
+    "encode_polygons",
+    "label_zoom",
+    "map_payload",
+]
+
+SCALE = 1_000_000
+"""Coordinates are integers in 1e-6 degree (about 0.1 m)."""
+
+DEFAULT_FIELDS: tuple[str, ...] = (
+    "name",
+    "parcel_id",
+    "zone",
+    "land_use",
+    "area_mu",
+    "declared_area_mu",
+    "acquisition_status",
+    "acquisition_step",
+    "title_status",
+    "project_id",
+    "expected_acquisition",
+    "status_date",
+    "notes",
+)
+"""Parcel fields a popup shows by default (when the parcels have them)."""
+
+PROJECT_FIELDS: tuple[str, ...] = ("name", "company", "investment_wan", "stage", "signed_on")
+"""Fields of each project a parcel belongs to, shown under the parcel's."""
+
+# Setback (buffer radius, m) by constraint kind when a feature gives none.
+# Assumptions to be replaced by the park's constraint rules (issue 4): the HV
+# values are half the upper corridor widths commonly cited from the urban
+# power planning code (35 kV 20 m, 110 kV 25 m, 220 kV 40 m, 500 kV 75 m
+# total), unverified; river 30 m is the sample park's blue-line setback.
+_DEFAULT_SETBACK_M = {"hv_line": 12.5, "river": 30.0}
+_HV_SETBACK_M = {35.0: 10.0, 66.0: 12.5, 110.0: 12.5, 220.0: 20.0, 330.0: 27.5, 500.0: 37.5}
+_ZONE_CLOSE_M = 10.0  # joins a zone's parcels across roads up to 20 m wide
+_OUTLINE_CLOSE_M = 30.0
+_LABEL_PX = 60  # a parcel is labelled once its median side spans this many pixels
+_AREA_FIELDS = {"area_mu", "declared_area_mu", "land_demand_mu"}
+
+
+def map_payload(
+    park: Park,
+    *,
+    color_by: str = "acquisition_status",
+    lang: str = "zh",
+    include_private: bool = False,
+    basemaps: Sequence[Basemap] = (),
+    fields: Sequence[str] | None = None,
+    simplify_m: float = 0.0,
+) -> dict[str, Any]:
+    """Everything a park map draws, as one JSON-ready dict.
+
+    Parameters
+    ----------
+    park
+        The park; its parcels need a CRS.
+    color_by
+        ``acquisition_status`` (default), ``stage``, ``title``,
+        ``land_use`` or ``zone``.
+    lang
+        ``zh`` or ``en``, for every label.
+    include_private
+        Show the manifest's private fields (land owners' names ...) in popups.
+    basemaps
+        Resolved basemaps; with GCJ-02 ones, displayed coordinates are shifted.
+    fields
+        Parcel fields for popups (default :data:`DEFAULT_FIELDS`, those present).
+    simplify_m
+        Coverage-aware simplification tolerance for drawing, in metres
+        (0 = none). Areas are never taken from the simplified copy.
+
+    Raises
+    ------
+    MapError
+        For an unknown field, or a private field asked for without
+        ``include_private``.
+    CRSMissingError
+        When the parcels have no CRS.
+    """
+    ui = ui_strings(lang)
+    parcels = park.parcels.reset_index(drop=True)
+    area_mu = gross_area_mu(parcels)
+    shifted = any(b.datum == GCJ02 for b in basemaps)
+    centre_lon = _centre_lon(parcels)
+    gk = local_gk_crs(centre_lon)
+
+    codes, cats = parcel_classes(parcels, by=color_by, lang=lang, projects=park.projects)
+    index = {c.code: i for i, c in enumerate(cats)}
+    legend = legend_rows(codes, cats, area_mu)
+
+    display = _display_geoms(parcels, gk=gk, simplify_m=simplify_m, shifted=shifted)
+    encoded = encode_polygons(display)
+    origin = encoded.pop("origin")
+    label_points = shapely.point_on_surface(display)
+    lp = _quantise_points(label_points, origin)
+
+    columns, keys = _popup_columns(parcels, area_mu, park, fields, include_private, lang)
+    projects, per_parcel = _projects(parcels, park, include_private, lang)
+
+    figures = summary_figures(parcels, area_mu, allocations=park.allocations)
+    bounds = _bounds(display)
+    payload: dict[str, Any] = {
+        "version": 1,
+        "title": park.manifest.display_name,
+        "lang": lang,
+        "ui": ui,
+        "origin": origin,
+        "scale": SCALE,
+        "bounds": bounds,
+        "label_zoom": label_zoom(area_mu, lat=(bounds[0][0] + bounds[1][0]) / 2),
+        "basemaps": [_basemap_payload(b, lang) for b in basemaps],
+        "shift": _shift_payload(parcels, ui) if shifted else None,
+        "legend": {
+            "title": legend_title(color_by, lang),
+            "field": color_by,
+            "classes": [
+                {
+                    "code": r.code,
+                    "label": r.label,
+                    "colour": r.colour,
+                    "count": int(r.count),
+                    "area_mu": round(float(r.area_mu), 4),
+                    "mu_text": f"{r.area_mu:,.1f}",
+                }
+                for r in legend.itertuples()
+            ],
+            "total": {"count": len(parcels), "mu_text": f"{np.nansum(area_mu.to_numpy()):,.1f}"},
+            "note": ui["area_note"],
+        },
+        "parcels": {
+            "n": len(parcels),
+            **encoded,
+            "cls": [index[c] for c in codes],
+            "lp": lp,
+            "cols": columns,
+            "keys": keys,
+            "proj": per_parcel,
+        },
+        "projects": projects,
+        "constraints": _constraints_payload(park, gk=gk, shifted=shifted, lang=lang),
+        "zones": _zones_payload(parcels, area_mu, gk=gk, shifted=shifted, ui=ui),
+        "outline": _outline(parcels, gk=gk, shifted=shifted),
+        "summary": _summary_payload(figures, ui),
+    }
+    return payload
+
+
+def encode_polygons(geoms: np.ndarray | gpd.GeoSeries) -> dict[str, Any]:
+    """Encode polygons in degrees as delta-coded integers in 1e-6 degree.
+
+    Returns
+    -------
+    dict
+        ``origin`` [x, y] (the integer minimum), ``xy`` the flat deltas
+        (x, y alternating, starting from the origin, closing vertices
+        dropped), ``rl`` vertices per ring, ``pr`` rings per polygon and
+        ``fp`` polygons per feature (None where every one is 1). A missing
+        or empty geometry has 0 polygons.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> enc = encode_polygons(np.array([box(105.0, 32.0, 105.000002, 32.000001)]))
+    >>> enc["origin"], enc["xy"], enc["rl"], enc["pr"], enc["fp"]
+    ([105000000, 32000000], [2, 0, 0, 1, -2, 0], [3], None, None)
+
+    (A box is written counter-clockwise from its south-east corner.)
+    """
+    values = np.asarray(getattr(geoms, "array", geoms), dtype=object)
+    values = np.where(shapely.is_missing(values) | shapely.is_empty(values), None, values)
+    if len(values) == 0 or all(v is None for v in values):
+        return {"origin": [0, 0], "xy": [], "rl": [], "pr": None, "fp": [0] * len(values)}
+    gtype, coords, offsets = shapely.to_ragged_array(values)
+    if gtype == shapely.GeometryType.POLYGON:
+        ring_off, poly_off = offsets
+        rings_per_poly = np.diff(poly_off)
+        fp = (rings_per_poly > 0).astype(np.int64)  # a missing polygon has no ring
+        pr = rings_per_poly[rings_per_poly > 0]
+    elif gtype == shapely.GeometryType.MULTIPOLYGON:
+        ring_off, poly_off, feat_off = offsets
+        fp = np.diff(feat_off)
+        pr = np.diff(poly_off)
+    else:
+        raise MapError(f"parcels must be polygons to be drawn, not {shapely.GeometryType(gtype).name}")
+    rl = np.diff(ring_off)
+    drop = np.zeros(len(coords), dtype=bool)
+    drop[ring_off[1:] - 1] = True  # closing vertex of each ring
+    q = np.rint(coords[~drop, :2] * SCALE).astype(np.int64)
+    origin = q.min(axis=0)
+    rel = q - origin
+    deltas = np.diff(rel, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    return {
+        "origin": [int(origin[0]), int(origin[1])],
+        "xy": deltas.ravel().tolist(),
+        "rl": (rl - 1).tolist(),
+        "pr": None if np.all(pr == 1) else pr.tolist(),
+        "fp": None if np.all(fp == 1) else fp.tolist(),
+    }
+
+
+def constraint_setbacks_m(constraints: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each constraint's setback (buffer radius) in metres, and whether it is a default.
+
+    A feature's own ``setback_m`` wins, then ``corridor_m`` (the corridor's
+    half-width, which is the same distance), then a default by kind (HV lines
+    by voltage). Kinds without a default get 0: the feature itself only.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"kind": ["hv_line", "hv_line", "river", "hazard"],
+    ...                       "voltage_kv": [220.0, None, None, None],
+    ...                       "setback_m": [None, 15.0, None, None]})
+    >>> setback, default = constraint_setbacks_m(frame)
+    >>> setback.tolist(), default.tolist()
+    ([20.0, 15.0, 30.0, 0.0], [True, False, True, True])
+    """
+    n = len(constraints)
+    own = _numeric(constraints, "setback_m", n)
+    corridor = _numeric(constraints, "corridor_m", n)
+    voltage = _numeric(constraints, "voltage_kv", n)
+    kinds = constraints["kind"] if "kind" in constraints.columns else pd.Series([None] * n)
+    defaults = []
+    for kind, kv in zip(kinds.tolist(), voltage.tolist()):
+        code = CONSTRAINT_KIND.code(kind) if isinstance(kind, str) and kind in CONSTRAINT_KIND else None
+        if code == "hv_line" and not math.isnan(kv) and kv in _HV_SETBACK_M:
+            defaults.append(_HV_SETBACK_M[kv])
+        else:
+            defaults.append(_DEFAULT_SETBACK_M.get(code or "", 0.0))
+    default = pd.Series(defaults, index=constraints.index, dtype=float)
+    setback = own.where(own.notna(), corridor).where(lambda s: s.notna(), default)
+    return setback.rename("setback_m"), (own.isna() & corridor.isna()).rename("setback_default")
+
+
+def label_zoom(area_mu: pd.Series, *, lat: float) -> int:
+    """The zoom from which parcel labels are shown.
+
+    The zoom at which the median parcel's side spans about 60 pixels, between
+    12 and 19.
+
+    Examples
+    --------
+    >>> label_zoom(pd.Series([30.0, 30.0]), lat=32.3)
+    16
+    """
+    values = area_mu.dropna().to_numpy()
+    if len(values) == 0:
+        return 16
+    side_m = math.sqrt(float(np.median(values)) * SQM_PER_MU)
+    if side_m <= 0:
+        return 19
+    zoom = math.log2(156_543.03 * math.cos(math.radians(lat)) * _LABEL_PX / side_m)
+    return int(min(19, max(12, math.ceil(zoom))))
+
+
+def _centre_lon(parcels: gpd.GeoDataFrame) -> float:
+    if parcels.crs is None:
+        gross_area_mu(parcels)  # raises CRSMissingError with the message users know
+    bounds = parcels.to_crs(CGCS2000).total_bounds if len(parcels) else np.array([105.0, 0, 105.0, 0])
+    if not np.isfinite(bounds).all():
+        return 105.0
+    return float((bounds[0] + bounds[2]) / 2)
+
+
+def _display_geoms(parcels: gpd.GeoDataFrame, *, gk: Any, simplify_m: float, shifted: bool) -> np.ndarray:
+    geoms = parcels.geometry
+    if simplify_m > 0:
+        metric = geoms.to_crs(gk)
+        simple = shapely.coverage_simplify(np.asarray(metric.array, dtype=object), simplify_m)
+        geoms = gpd.GeoSeries(simple, crs=gk, index=geoms.index)
+    values = np.asarray(geoms.to_crs(CGCS2000).array, dtype=object)
+    values = shapely.force_2d(values)
+    if shifted:
+        values = gcj02.shift_geometries(values)
+    return values
+
+
+def _quantise_points(points: np.ndarray, origin: list[int]) -> list[int | None]:
+    out: list[int | None] = []
+    xy = shapely.get_coordinates(points, include_z=False)
+    present = ~(shapely.is_missing(points) | shapely.is_empty(points))
+    it = iter(np.rint(xy * SCALE).astype(np.int64) - np.asarray(origin))
+    for ok in present:
+        if ok:
+            x, y = next(it)
+            out += [int(x), int(y)]
+        else:
+            out += [None, None]
+    return out
+
+
+def _bounds(display: np.ndarray) -> list[list[float]]:
+    present = display[~(shapely.is_missing(display) | shapely.is_empty(display))]
+    if len(present) == 0:
+        return [[32.3, 105.9], [32.34, 106.0]]
+    minx, miny, maxx, maxy = shapely.total_bounds(present)
+    return [[round(float(miny), 6), round(float(minx), 6)], [round(float(maxy), 6), round(float(maxx), 6)]]
+
+
+def _popup_columns(
+    parcels: pd.DataFrame,
+    area_mu: pd.Series,
+    park: Park,
+    fields: Sequence[str] | None,
+    include_private: bool,
+    lang: str,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    private = set(park.manifest.private_fields)
+    available = set(parcels.columns) | {"area_mu"}
+    if fields is None:
+        chosen = [f for f in DEFAULT_FIELDS if f in available]
+    else:
+        chosen = list(dict.fromkeys(fields))
+        missing = [f for f in chosen if f not in available]
+        if missing:
+            known = ", ".join(sorted(c for c in available if c != "geometry"))
+            raise MapError(f"popup field(s) {', '.join(missing)} are not in the parcels; fields: {known}")
+        hidden = [f for f in chosen if f in private and not include_private]
+        if hidden:
+            msg = (
+                f"popup field(s) {', '.join(hidden)} are private in the park's manifest "
+                f"(land owners' data); pass include_private=True (--include-private) to show them"
+            )
+            raise MapError(msg)
+    chosen = [f for f in chosen if include_private or f not in private]
+    if include_private:
+        chosen += [f for f in park.manifest.private_fields if f in parcels.columns and f not in chosen]
+    columns = []
+    for name in chosen:
+        values = area_mu if name == "area_mu" else parcels[name]
+        text = [_display(name, v, lang) for v in values.tolist()]
+        columns.append(_column(field_label(name, lang), text))
+    keys = {key: chosen.index(name) if name in chosen else -1
+            for key, name in (("name", "name"), ("id", "parcel_id"), ("area", "area_mu"))}
+    return columns, keys
+
+
+def _projects(
+    parcels: pd.DataFrame, park: Park, include_private: bool, lang: str
+) -> tuple[dict[str, Any], list[list[int]] | None]:
+    projects = park.projects
+    private = set() if include_private else set(park.manifest.private_fields)
+    empty: dict[str, Any] = {"cols": [], "keys": {"name": -1, "company": -1}}
+    if projects is None or not len(projects) or "project_id" not in projects.columns:
+        return empty, None
+    keyed = projects.dropna(subset=["project_id"]).drop_duplicates("project_id")
+    row_of = {str(p): i for i, p in enumerate(keyed["project_id"])}
+    ids = parcels["parcel_id"].astype(str).tolist() if "parcel_id" in parcels.columns else []
+    linked: list[list[str]] = [[] for _ in range(len(parcels))]
+    if "project_id" in parcels.columns:
+        for i, pid in enumerate(parcels["project_id"].tolist()):
+            if isinstance(pid, str) and pid.strip() and pid in row_of:
+                linked[i].append(pid)
+    alloc = park.allocations
+    if alloc is not None and len(alloc) and ids:
+        position = {pid: i for i, pid in enumerate(ids)}
+        for parcel_id, pid in alloc[["parcel_id", "project_id"]].itertuples(index=False):
+            i = position.get(str(parcel_id))
+            if i is not None and isinstance(pid, str) and pid in row_of and pid not in linked[i]:
+                linked[i].append(pid)
+    used = sorted({p for ps in linked for p in ps}, key=lambda p: row_of[p])
+    if not used:
+        return empty, None
+    compact = {p: i for i, p in enumerate(used)}
+    rows = keyed.iloc[[row_of[p] for p in used]]
+    names = [f for f in PROJECT_FIELDS if f in rows.columns and f not in private]
+    schema = TABLES["projects"]
+    cols = [
+        _column(schema.field(f).label(lang), [_display(f, v, lang, table="projects") for v in rows[f].tolist()])
+        for f in names
+    ]
+    keys = {"name": names.index("name") if "name" in names else -1,
+            "company": names.index("company") if "company" in names else -1}
+    return {"cols": cols, "keys": keys}, [[compact[p] for p in ps] for ps in linked]
+
+
+def _column(label: str, values: list[str | None]) -> dict[str, Any]:
+    """A popup column: plain values, or a dictionary and codes where values repeat."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    if len(uniques) * 2 <= len(values):
+        return {"label": label, "dict": [str(u) for u in uniques], "idx": codes.tolist()}
+    return {"label": label, "values": values}
+
+
+def _display(name: str, value: Any, lang: str, *, table: str = "parcels") -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    vocab_name = _vocab_of(name, table)
+    if vocab_name is not None and isinstance(value, str):
+        vocab = VOCABULARIES[vocab_name]
+        return vocab.label(value, lang=lang) if value in vocab else value
+    if name in _AREA_FIELDS:
+        try:
+            return f"{float(value):,.2f}"
+        except (TypeError, ValueError):
+            return str(value)
+    if name == "investment_wan":
+        try:
+            return f"{float(value):,.0f}"
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _vocab_of(name: str, table: str) -> str | None:
+    schema = TABLES.get(table)
+    if schema is None or name not in schema.names:
+        return None
+    kind = schema.field(name).kind
+    return kind.split(":", 1)[1] if kind.startswith("vocab:") else None
+
+
+def _legend_text(count: int, mu: float, ui: dict[str, str]) -> str:
+    return f"{count} {ui['count']} · {mu:,.1f} {ui['mu']}"
+
+
+def _summary_payload(figures: dict[str, float], ui: dict[str, str]) -> list[dict[str, str]]:
+    rows = [
+        {"key": key, "label": ui[f"summary_{key}"], "value": f"{figures[key + '_mu']:,.1f} {ui['mu']}"}
+        for key in ("total", "acquired", "acquiring", "available", "unacquired")
+    ]
+    if figures["undrawn"]:
+        rows.append({"key": "undrawn", "label": ui["summary_undrawn"], "value": f"{int(figures['undrawn'])}"})
+    return rows
+
+
+def _basemap_payload(basemap: Basemap, lang: str) -> dict[str, Any]:
+    return {
+        "name": basemap.name,
+        "label": basemap.label(lang),
+        "url": basemap.url,
+        "labels": basemap.labels,
+        "subdomains": basemap.subdomains,
+        "attribution": basemap.attribution,
+        "max_zoom": basemap.max_zoom,
+    }
+
+
+def _shift_payload(parcels: gpd.GeoDataFrame, ui: dict[str, str]) -> dict[str, Any]:
+    from pyproj import Geod
+
+    bounds = parcels.to_crs(CGCS2000).total_bounds
+    lon, lat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    slon, slat = gcj02.wgs84_to_gcj02(lon, lat)
+    metres = Geod(ellps="GRS80").inv(lon, lat, float(slon), float(slat))[2]
+    return {"datum": GCJ02, "metres": round(metres, 1), "note": ui["shift_note"].replace("{m}", f"{metres:.0f}")}
+
+
+def _geojson(geom: shapely.Geometry, properties: dict[str, Any]) -> dict[str, Any]:
+    rounded = shapely.set_precision(geom, 1 / SCALE)
+    return {"type": "Feature", "properties": properties, "geometry": json.loads(shapely.to_geojson(rounded))}
+
+
+def _to_display(geoms: gpd.GeoSeries, shifted: bool) -> np.ndarray:
+    values = shapely.force_2d(np.asarray(geoms.to_crs(CGCS2000).array, dtype=object))
+    return gcj02.shift_geometries(values) if shifted else values
+
+
+def _constraints_payload(park: Park, *, gk: Any, shifted: bool, lang: str) -> dict[str, Any]:
+    layer = park.constraints
+    if layer is None or not len(layer) or layer.crs is None:
+        return {"features": [], "corridors": []}
+    layer = layer.reset_index(drop=True)
+    present = ~(layer.geometry.isna() | layer.geometry.is_empty)
+    layer = layer[present].reset_index(drop=True)
+    setback, default = constraint_setbacks_m(layer)
+    ui = ui_strings(lang)
+    display = _to_display(layer.geometry, shifted)
+    metric = np.asarray(layer.geometry.to_crs(gk).array, dtype=object)
+    corridors_m = shapely.buffer(metric, setback.to_numpy(), quad_segs=8)
+    corridors = _to_display(gpd.GeoSeries(corridors_m, crs=gk), shifted)
+    features, corridor_features = [], []
+    for i in range(len(layer)):
+        kind = layer["kind"].iloc[i] if "kind" in layer.columns else None
+        term = CONSTRAINT_KIND.term(kind) if isinstance(kind, str) and kind in CONSTRAINT_KIND else None
+        name = layer["name"].iloc[i] if "name" in layer.columns else None
+        props = {
+            "kind": term.label(lang) if term else (str(kind) if kind else ""),
+            "colour": term.colour if term else "#e31a1c",
+            "name": None if name is None or (isinstance(name, float) and math.isnan(name)) else str(name),
+            "setback": f"{setback.iloc[i]:g} m" + (f" ({ui['setback_default']})" if default.iloc[i] else ""),
+        }
+        features.append(_geojson(display[i], props))
+        if setback.iloc[i] > 0:
+            corridor_features.append(_geojson(corridors[i], {"colour": props["colour"]}))
+    return {"features": features, "corridors": corridor_features}
+
+
+def _zones_payload(
+    parcels: gpd.GeoDataFrame, area_mu: pd.Series, *, gk: Any, shifted: bool, ui: dict[str, str]
+) -> list[dict[str, Any]]:
+    if "acquisition_status" not in parcels.columns:
+        return []
+    unacquired = parcels["acquisition_status"].astype(object).eq("unacquired")
+    unacquired &= ~(parcels.geometry.isna() | parcels.geometry.is_empty)
+    if not unacquired.any():
+        return []
+    zone = parcels["zone"].astype(object) if "zone" in parcels.columns else pd.Series([None] * len(parcels))
+    zone = zone.where(zone.notna(), "")
+    metric = parcels.geometry.to_crs(gk)
+    out = []
+    for name in sorted(set(zone[unacquired])):
+        mask = unacquired & zone.eq(name)
+        grown = shapely.buffer(np.asarray(metric[mask].array, dtype=object), _ZONE_CLOSE_M, join_style="mitre")
+        outline = shapely.buffer(shapely.union_all(grown), -_ZONE_CLOSE_M, join_style="mitre")
+        display = _to_display(gpd.GeoSeries([outline], crs=gk), shifted)[0]
+        mu = float(area_mu[mask].sum())
+        out.append({
+            "name": name or None,
+            "count": int(mask.sum()),
+            "text": _legend_text(int(mask.sum()), mu, ui),
+            "area_mu": round(mu, 4),
+            "feature": _geojson(display, {}),
+        })
+    return out
+
+
+def _outline(parcels: gpd.GeoDataFrame, *, gk: Any, shifted: bool) -> dict[str, Any] | None:
+    present = ~(parcels.geometry.isna() | parcels.geometry.is_empty)
+    if not present.any():
+        return None
+    metric = np.asarray(parcels.geometry[present].to_crs(gk).array, dtype=object)
+    grown = shapely.buffer(metric, _OUTLINE_CLOSE_M, quad_segs=2, join_style="mitre")
+    outline = shapely.buffer(shapely.union_all(grown), -_OUTLINE_CLOSE_M, join_style="mitre")
+    outline = shapely.simplify(outline, 5.0)
+    return _geojson(_to_display(gpd.GeoSeries([outline], crs=gk), shifted)[0], {})
+
+
+def _numeric(frame: pd.DataFrame, name: str, n: int) -> pd.Series:
+    if name not in frame.columns:
+        return pd.Series([np.nan] * n, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[name], errors="coerce").astype(float)

@@ -1,0 +1,425 @@
+/* parkgis map: draws a park from the JSON block that parkgis writes beside it.
+ *
+ * Part of parkgis (MIT). Every piece of user text (parcel and project names,
+ * notes, zone names) is put on the page with textContent, never innerHTML,
+ * and the data is read with JSON.parse, never evaluated.
+ */
+(function () {
+  "use strict";
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function colValue(col, i) {
+    if (col.values) return col.values[i];
+    var k = col.idx[i];
+    return k < 0 ? null : col.dict[k];
+  }
+
+  /* Parcels: delta-coded integer coordinates (1/scale degree) with ring,
+     polygon and feature counts; see parkgis.maps.layers.encode_polygons. */
+  function decodeParcels(p, origin, scale) {
+    var out = new Array(p.n), xy = p.xy, rl = p.rl, pr = p.pr, fp = p.fp;
+    var xi = 0, ri = 0, pi = 0, x = 0, y = 0, ox = origin[0], oy = origin[1];
+    for (var f = 0; f < p.n; f++) {
+      var npoly = fp ? fp[f] : 1, polys = [];
+      for (var q = 0; q < npoly; q++) {
+        var nring = pr ? pr[pi++] : 1, rings = [];
+        for (var r = 0; r < nring; r++) {
+          var len = rl[ri++], ring = new Array(len);
+          for (var k = 0; k < len; k++) {
+            x += xy[xi++];
+            y += xy[xi++];
+            ring[k] = L.latLng((y + oy) / scale, (x + ox) / scale);
+          }
+          rings.push(ring);
+        }
+        polys.push(rings);
+      }
+      out[f] = polys.length === 0 ? null : polys.length === 1 ? polys[0] : polys;
+    }
+    return out;
+  }
+
+  function control(position, build) {
+    var Ctl = L.Control.extend({
+      options: { position: position },
+      onAdd: function () {
+        var box = build();
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        return box;
+      }
+    });
+    return new Ctl();
+  }
+
+  function row(table, label, value, cls) {
+    var tr = el("tr", cls);
+    tr.appendChild(el("th", null, label));
+    tr.appendChild(el("td", null, value));
+    table.appendChild(tr);
+    return tr;
+  }
+
+  window.parkgisMaps = window.parkgisMaps || [];
+
+  window.parkgisMap = function (map, dataId) {
+    var data = JSON.parse(document.getElementById(dataId).textContent);
+    var ui = data.ui, p = data.parcels, scale = data.scale;
+    var ox = data.origin[0], oy = data.origin[1];
+    var renderer = map.options.preferCanvas ? L.canvas({ padding: 0.5, tolerance: 3 }) : L.svg({ padding: 0.5 });
+    var state = { map: map, data: data, layers: {}, controls: {}, parcelLayers: [] };
+    window.parkgisMaps.push(state);
+    map.setMaxZoom(20);
+
+    /* Basemaps: one base layer each, with its annotation layer if any. */
+    var bases = {}, firstBase = null;
+    data.basemaps.forEach(function (b) {
+      var opts = { maxZoom: 20, maxNativeZoom: b.max_zoom, attribution: b.attribution };
+      if (b.subdomains) opts.subdomains = b.subdomains;
+      var tiles = L.tileLayer(b.url, opts);
+      var layer = b.labels
+        ? L.layerGroup([tiles, L.tileLayer(b.labels, L.extend({}, opts, { attribution: "" }))])
+        : tiles;
+      bases[b.label] = layer;
+      if (!firstBase) {
+        firstBase = layer;
+        layer.addTo(map);
+      }
+    });
+
+    /* Parcels: one GeoJSON layer, styled through a lookup table by class. */
+    var styles = data.legend.classes.map(function (c) {
+      return {
+        color: "#4d4d4d", weight: 1, opacity: 0.9, fillColor: c.colour, fillOpacity: 0.75,
+        renderer: renderer, className: "parkgis-parcel"
+      };
+    });
+    var geoms = decodeParcels(p, data.origin, scale);
+    var projectCols = data.projects.cols, pk = data.projects.keys;
+    function parcelName(i) {
+      return p.keys.name >= 0 ? colValue(p.cols[p.keys.name], i) : null;
+    }
+    function parcelId(i) {
+      return p.keys.id >= 0 ? colValue(p.cols[p.keys.id], i) : null;
+    }
+    function labelText(i) {
+      return parcelName(i) || parcelId(i) || "";
+    }
+    function titleText(i) {
+      var name = parcelName(i), id = parcelId(i);
+      return name && id ? name + " (" + id + ")" : name || id || "";
+    }
+    function projectsOf(i) {
+      return p.proj ? p.proj[i] : [];
+    }
+    function searchText(i) {
+      var parts = [parcelName(i), parcelId(i)];
+      projectsOf(i).forEach(function (j) {
+        if (pk.name >= 0) parts.push(colValue(projectCols[pk.name], j));
+        if (pk.company >= 0) parts.push(colValue(projectCols[pk.company], j));
+      });
+      return parts.filter(function (s) { return s; }).join(" · ");
+    }
+    function labelLatLng(i) {
+      var x = p.lp[2 * i], y = p.lp[2 * i + 1];
+      return x === null ? null : L.latLng((y + oy) / scale, (x + ox) / scale);
+    }
+
+    var parcels = L.geoJSON(null, {
+      renderer: renderer,
+      style: function (feature) { return styles[p.cls[feature.properties.i]]; }
+    });
+    for (var i = 0; i < p.n; i++) {
+      if (!geoms[i]) continue;
+      var layer = L.polygon(geoms[i], styles[p.cls[i]]);
+      layer.feature = { type: "Feature", properties: { i: i, q: searchText(i) } };
+      parcels.addLayer(layer);
+      state.parcelLayers[i] = layer;
+    }
+    geoms = null;
+
+    function popupContent(i) {
+      var box = el("div", "parkgis-popup");
+      box.appendChild(el("div", "parkgis-popup-title", titleText(i)));
+      var table = el("table", "parkgis-popup-table");
+      p.cols.forEach(function (col) {
+        var v = colValue(col, i);
+        if (v !== null && v !== undefined) row(table, col.label, v, "parkgis-field");
+      });
+      var linked = projectsOf(i);
+      linked.forEach(function (j, n) {
+        var head = el("tr", "parkgis-popup-section");
+        var th = el("th", null, ui.project + (linked.length > 1 ? " " + (n + 1) : ""));
+        th.colSpan = 2;
+        head.appendChild(th);
+        table.appendChild(head);
+        projectCols.forEach(function (col) {
+          var v = colValue(col, j);
+          if (v !== null && v !== undefined) row(table, col.label, v, "parkgis-project-field");
+        });
+      });
+      box.appendChild(table);
+      return box;
+    }
+    function openParcel(i, latlng) {
+      var layer = state.parcelLayers[i];
+      if (!layer) return null;
+      var at = latlng || labelLatLng(i) || layer.getBounds().getCenter();
+      return L.popup({ maxWidth: 380, className: "parkgis-popup-wrap" })
+        .setLatLng(at)
+        .setContent(popupContent(i))
+        .openOn(map);
+    }
+    state.openParcel = openParcel;
+    parcels.on("click", function (e) {
+      openParcel(e.layer.feature.properties.i, e.latlng);
+    });
+    parcels.on("mouseover", function (e) {
+      e.layer.setStyle({ weight: 3, color: "#000000" });
+    });
+    parcels.on("mouseout", function (e) {
+      parcels.resetStyle(e.layer);
+    });
+    parcels.bindTooltip(function (layer) {
+      var i = layer.feature.properties.i, box = el("div", "parkgis-tip");
+      box.appendChild(el("div", "parkgis-tip-title", titleText(i)));
+      if (p.keys.area >= 0) {
+        var area = colValue(p.cols[p.keys.area], i);
+        if (area !== null) box.appendChild(el("div", null, p.cols[p.keys.area].label + ": " + area));
+      }
+      return box;
+    }, { sticky: true, direction: "top", className: "parkgis-tooltip" });
+    parcels.addTo(map);
+    state.layers.parcels = parcels;
+
+    /* Setback corridors, reserve-zone outlines, constraints: drawn above the
+       parcels; only the constraints themselves take the mouse. */
+    var corridors = L.geoJSON(data.constraints.corridors, {
+      renderer: renderer,
+      interactive: false,
+      style: function (f) {
+        return { color: f.properties.colour, weight: 1, dashArray: "4 4", fillColor: f.properties.colour, fillOpacity: 0.18 };
+      }
+    });
+    var zones = L.geoJSON(data.zones.map(function (z) { return z.feature; }), {
+      renderer: renderer,
+      interactive: false,
+      style: { color: "#1a1a1a", weight: 2.5, dashArray: "8 6", fill: false }
+    });
+    var constraints = L.geoJSON(data.constraints.features, {
+      renderer: renderer,
+      style: function (f) {
+        return { color: f.properties.colour, weight: 3, fillColor: f.properties.colour, fillOpacity: 0.35 };
+      },
+      onEachFeature: function (f, layer) {
+        var q = f.properties, box = el("div", "parkgis-tip");
+        box.appendChild(el("div", "parkgis-tip-title", q.kind));
+        if (q.name) box.appendChild(el("div", null, q.name));
+        box.appendChild(el("div", null, ui.setback + ": " + q.setback));
+        layer.bindTooltip(box, { sticky: true, className: "parkgis-tooltip" });
+      }
+    });
+    if (data.constraints.corridors.length) corridors.addTo(map);
+    if (data.zones.length) zones.addTo(map);
+    if (data.constraints.features.length) constraints.addTo(map);
+    state.layers.corridors = corridors;
+    state.layers.zones = zones;
+    state.layers.constraints = constraints;
+
+    /* Labels: only at a zoom where parcels are big enough, only in view. */
+    var labels = L.layerGroup();
+    var LABEL_CAP = 400;
+    function textWidth(text) {
+      var w = 0;
+      for (var c = 0; c < text.length; c++) w += text.charCodeAt(c) > 0x2e80 ? 11 : 6.5;
+      return w;
+    }
+    function fits(layer, text) {
+      var b = layer.getBounds();
+      var sw = map.latLngToContainerPoint(b.getSouthWest()), ne = map.latLngToContainerPoint(b.getNorthEast());
+      return Math.abs(ne.x - sw.x) >= textWidth(text) + 4 && Math.abs(sw.y - ne.y) >= 14;
+    }
+    function refreshLabels() {
+      labels.clearLayers();
+      if (!map.hasLayer(labels) || !map.hasLayer(parcels) || map.getZoom() < data.label_zoom) return;
+      var bounds = map.getBounds(), shown = 0;
+      for (var i = 0; i < p.n && shown < LABEL_CAP; i++) {
+        var at = labelLatLng(i);
+        if (!at || !state.parcelLayers[i] || !bounds.contains(at)) continue;
+        var text = labelText(i);
+        if (!text || !fits(state.parcelLayers[i], text)) continue;
+        labels.addLayer(
+          L.tooltip({ permanent: true, direction: "center", className: "parkgis-label", interactive: false })
+            .setLatLng(at)
+            .setContent(el("span", null, text))
+        );
+        shown++;
+      }
+    }
+    labels.addTo(map);
+    state.layers.labels = labels;
+    state.refreshLabels = refreshLabels;
+    map.on("moveend overlayadd overlayremove", refreshLabels);
+
+    /* Legend: the classes with their count and mu, then the other layers. */
+    var legend = control("bottomleft", function () {
+      var box = el("div", "parkgis-legend");
+      box.appendChild(el("div", "parkgis-legend-title", data.legend.title));
+      var table = el("table", "parkgis-legend-table");
+      var head = el("tr");
+      ["", "", ui.col_count, ui.col_mu].forEach(function (t) { head.appendChild(el("th", null, t)); });
+      table.appendChild(head);
+      data.legend.classes.forEach(function (c) {
+        var tr = el("tr", "parkgis-legend-row");
+        tr.setAttribute("data-code", c.code);
+        var sw = el("td"), swatch = el("span", "parkgis-swatch");
+        swatch.style.background = c.colour;
+        sw.appendChild(swatch);
+        tr.appendChild(sw);
+        tr.appendChild(el("td", "parkgis-legend-label", c.label));
+        tr.appendChild(el("td", "parkgis-legend-count", c.count));
+        tr.appendChild(el("td", "parkgis-legend-mu", c.mu_text));
+        table.appendChild(tr);
+      });
+      var total = el("tr", "parkgis-legend-total");
+      total.appendChild(el("td"));
+      total.appendChild(el("td", "parkgis-legend-label", ui.total));
+      total.appendChild(el("td", "parkgis-legend-count", data.legend.total.count));
+      total.appendChild(el("td", "parkgis-legend-mu", data.legend.total.mu_text));
+      table.appendChild(total);
+      box.appendChild(table);
+      var kinds = {};
+      data.constraints.features.forEach(function (f) { kinds[f.properties.kind] = f.properties.colour; });
+      var extra = el("div", "parkgis-legend-extra");
+      Object.keys(kinds).sort().forEach(function (k) {
+        var line = el("div", "parkgis-legend-item"), sw = el("span", "parkgis-swatch parkgis-swatch-line");
+        sw.style.background = kinds[k];
+        line.appendChild(sw);
+        line.appendChild(el("span", null, k));
+        extra.appendChild(line);
+      });
+      if (data.constraints.corridors.length) {
+        var cl = el("div", "parkgis-legend-item");
+        cl.appendChild(el("span", "parkgis-swatch parkgis-swatch-corridor"));
+        cl.appendChild(el("span", null, ui.setbacks));
+        extra.appendChild(cl);
+      }
+      if (data.zones.length) {
+        var zl = el("div", "parkgis-legend-item");
+        zl.appendChild(el("span", "parkgis-swatch parkgis-swatch-zone"));
+        zl.appendChild(el("span", null, ui.reserve));
+        extra.appendChild(zl);
+        data.zones.forEach(function (z) {
+          var item = el("div", "parkgis-legend-zone");
+          item.appendChild(el("span", "parkgis-legend-zone-name", z.name || ui.no_zone));
+          item.appendChild(el("span", "parkgis-legend-zone-text", z.text));
+          extra.appendChild(item);
+        });
+      }
+      box.appendChild(extra);
+      box.appendChild(el("div", "parkgis-legend-note", data.legend.note));
+      return box;
+    });
+    legend.addTo(map);
+    state.controls.legend = legend;
+
+    /* Summary panel. */
+    var summary = control("topright", function () {
+      var box = el("div", "parkgis-summary");
+      box.appendChild(el("div", "parkgis-summary-title", data.title));
+      var table = el("table", "parkgis-summary-table");
+      data.summary.forEach(function (s) {
+        row(table, s.label, s.value, "parkgis-summary-row").setAttribute("data-key", s.key);
+      });
+      box.appendChild(table);
+      return box;
+    });
+    summary.addTo(map);
+    state.controls.summary = summary;
+
+    if (data.shift) {
+      var note = el("div", "parkgis-shift-note", data.shift.note);
+      map.getContainer().appendChild(note);
+      state.shiftNote = note;
+    }
+
+    /* Layer control. */
+    var overlays = {};
+    overlays[ui.parcels] = parcels;
+    overlays[ui.labels] = labels;
+    if (data.constraints.features.length) overlays[ui.constraints] = constraints;
+    if (data.constraints.corridors.length) overlays[ui.setbacks] = corridors;
+    if (data.zones.length) overlays[ui.reserve] = zones;
+    state.controls.layers = L.control.layers(bases, overlays, { collapsed: true, position: "topright" }).addTo(map);
+
+    /* Measure (m and mu), fullscreen, search, scale, minimap. */
+    state.controls.measure = L.control
+      .measure({
+        position: "topright",
+        primaryLengthUnit: "meters",
+        secondaryLengthUnit: "kilometers",
+        primaryAreaUnit: "mu",
+        secondaryAreaUnit: "sqmeters",
+        units: { mu: { factor: 0.0015, display: ui.mu, decimals: 2 } },
+        localization: ui.measure_locale,
+        activeColor: "#d7301f",
+        completedColor: "#fc8d59"
+      })
+      .addTo(map);
+    state.controls.fullscreen = L.control
+      .fullscreen({ position: "topleft", title: ui.fullscreen, titleCancel: ui.exit_fullscreen })
+      .addTo(map);
+    state.controls.search = new L.Control.Search({
+      layer: parcels,
+      propertyName: "q",
+      initial: false,
+      marker: false,
+      position: "topleft",
+      textPlaceholder: ui.search,
+      textErr: ui.not_found,
+      textCancel: ui.cancel,
+      buildTip: function (text) {
+        return el("li", null, text);
+      },
+      moveToLocation: function (latlng, title, m) {
+        var layer = latlng.layer;
+        if (layer && layer.feature) {
+          m.fitBounds(layer.getBounds(), { maxZoom: Math.max(data.label_zoom, m.getZoom()) });
+          openParcel(layer.feature.properties.i);
+        } else {
+          m.panTo(latlng);
+        }
+      }
+    }).addTo(map);
+    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+
+    map.fitBounds(data.bounds, { padding: [20, 20] });
+
+    var mini = [];
+    if (data.basemaps.length) {
+      var b0 = data.basemaps[0];
+      mini.push(L.tileLayer(b0.url, { subdomains: b0.subdomains || "abc", maxNativeZoom: b0.max_zoom, attribution: "" }));
+    }
+    if (data.outline) {
+      mini.push(L.geoJSON(data.outline, { interactive: false, style: { color: "#333333", weight: 1, fillColor: "#8c8c8c", fillOpacity: 0.6 } }));
+    }
+    if (mini.length) {
+      state.controls.minimap = new L.Control.MiniMap(L.layerGroup(mini), {
+        position: "bottomright",
+        width: 150,
+        height: 150,
+        zoomLevelOffset: -4,
+        toggleDisplay: false
+      }).addTo(map);
+    }
+    refreshLabels();
+    state.ready = true;
+    return state;
+  };
+})();

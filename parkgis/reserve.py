@@ -1,0 +1,502 @@
+"""Land reserve and shortfall: how much buildable land is left, and how short we are.
+
+Definitions (DESIGN.md "Land figures"), all in mu of *net buildable* land
+(:func:`parkgis.buildable.buildable_table`):
+
+- **available now**: parcels acquired or leveled, less what is allocated on
+  them to any project (allocations are taken to use buildable land first).
+- **pipeline**: parcels being acquired (征收中), by the quarter of their
+  ``expected_acquisition``; **reserve**: parcels not yet acquired (未征收),
+  likewise. Land they earmark for a project that is not itself waiting for
+  land is not counted as supply.
+- **demand**: what the projects at stage signed … operating (签约 → 投产)
+  still need: ``land_demand_mu`` less the land they *hold*, that is their
+  allocations on parcels acquired or further along the chain. Allocations on
+  land not yet acquired are earmarks: they do not reduce the need, and the
+  land counts as supply when it arrives. Stalled (停工) and negotiating (洽谈)
+  projects do not count; they are listed in ``projects_excluded`` with the
+  reason, as are signed projects without a ``land_demand_mu`` that hold
+  nothing.
+- **shortfall**: demand less supply, never negative; where supply exceeds
+  demand the excess is the surplus. Given now, after the pipeline, after the
+  reserve, and quarter by quarter as dated land arrives.
+
+Remainders below ``tolerance_mu`` (default 0.01 mu, 6.7 m²) are taken as 0:
+they come from measuring a parcel that is allocated in full by its written
+area. Every output says which tolerance it used.
+
+Pure: no clock (``as_of`` is an argument), no files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parkgis.allocation import effective_allocations
+from parkgis.buildable import buildable_table
+from parkgis.errors import DataError
+from parkgis.model.park import Park
+from parkgis.model.vocab import ACQUISITION, STAGE
+
+__all__ = [
+    "ACQUIRED_STATUSES",
+    "DEMAND_STAGES",
+    "apply_assumptions",
+    "quarter_of",
+    "reserve_figures",
+    "reserve_parcels",
+    "reserve_projects",
+]
+
+DEMAND_STAGES = ("signed", "site_prep", "construction", "equipment", "trial", "operating")
+"""Project stages whose land demand counts: signed, and not stalled."""
+
+ACQUIRED_STATUSES = ("acquired", "leveled", "listed", "sold", "supplied")
+"""Statuses of land a project can hold: acquired or further along the chain."""
+
+_ROLE_OF = {
+    "acquired": "available",
+    "leveled": "available",
+    "acquiring": "pipeline",
+    "unacquired": "reserve",
+    "listed": "market",
+    "sold": "market",
+    "supplied": "supplied",
+}
+
+
+def quarter_of(value: object) -> str | None:
+    """The quarter of a date, as ``"2014Q1"``; None for a blank.
+
+    Examples
+    --------
+    >>> quarter_of("2014-03-31"), quarter_of(dt.date(2014, 4, 1)), quarter_of(None)
+    ('2014Q1', '2014Q2', None)
+    """
+    day = _date(value)
+    return None if day is None else f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def apply_assumptions(park: Park, assume: Mapping[str, str]) -> Park:
+    """The park with the status of whole zones (or single parcels) changed: a scenario.
+
+    Parameters
+    ----------
+    park
+        The park; not modified.
+    assume
+        ``{zone: status}``, e.g. ``{"傅家店": "acquired"}``; a key that is not a
+        zone may be a parcel id. Statuses are read with the vocabulary
+        (``"已征收"`` works).
+
+    Raises
+    ------
+    DataError
+        For a key that is neither a zone nor a parcel id.
+    VocabularyError
+        For a status that is not an acquisition status.
+    """
+    if not assume:
+        return park
+    parcels = park.parcels.copy()
+    zones = parcels["zone"] if "zone" in parcels.columns else pd.Series(None, index=parcels.index)
+    ids = parcels["parcel_id"].astype(str) if "parcel_id" in parcels.columns else zones
+    status = parcels["acquisition_status"].astype(object).copy()
+    for key, value in assume.items():
+        code = ACQUISITION.code(str(value), where=f"scenario {key}={value}")
+        hit = (zones == key).to_numpy() if (zones == key).any() else (ids == key).to_numpy()
+        if not hit.any():
+            known = ", ".join(sorted({str(z) for z in zones.dropna()}))
+            msg = (
+                f"scenario {key}={value}: {key!r} is neither a zone nor a parcel id of park "
+                f"{park.name!r}; zones: {known or '(none)'}"
+            )
+            raise DataError(msg)
+        status[hit] = code
+    parcels["acquisition_status"] = status
+    return park.replace(parcels=parcels)
+
+
+def reserve_parcels(
+    park: Park,
+    *,
+    buildable: pd.DataFrame | None = None,
+    tolerance_mu: float = 0.01,
+) -> pd.DataFrame:
+    """Each parcel's part in the reserve figures: its role and the supply it gives.
+
+    Parameters
+    ----------
+    park
+        The park (after any scenario, see :func:`apply_assumptions`).
+    buildable
+        A :func:`~parkgis.buildable.buildable_table` of the park's parcels
+        (aligned by position), to reuse; computed when not given.
+    tolerance_mu
+        Remainders below this are taken as 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parcel_id``, ``name``, ``zone``, ``acquisition_status``,
+        ``expected_acquisition``, ``quarter``, ``gross_mu``, ``net_mu``,
+        ``allocated_mu``, ``supply_mu`` and ``role``: available, allocated
+        (acquired or leveled but fully allocated), pipeline, reserve, market
+        (listed or sold), supplied, or unknown (a status that is not a code).
+    """
+    parcels = park.parcels
+    table = buildable if buildable is not None else buildable_table(park)
+    if len(table) != len(parcels):
+        msg = f"the buildable table has {len(table)} rows but the park has {len(parcels)} parcels"
+        raise DataError(msg)
+    ids = _text(parcels["parcel_id"])
+    net = table["net_mu"].to_numpy(dtype=float)
+    gross = table["gross_mu"].to_numpy(dtype=float)
+    alloc = effective_allocations(park, area_mu=pd.Series(gross, index=ids))
+    projects = reserve_projects(park, buildable=table, tolerance_mu=tolerance_mu)
+    waiting = set(projects.loc[projects["counted"] & (projects["need_mu"] > 0), "project_id"])
+    all_mu = alloc.groupby("parcel_id")["mu"].sum()
+    outside = alloc[~alloc["project_id"].isin(waiting)].groupby("parcel_id")["mu"].sum()
+    allocated = ids.map(all_mu).fillna(0.0).to_numpy(dtype=float)
+    earmarked_elsewhere = ids.map(outside).fillna(0.0).to_numpy(dtype=float)
+
+    status = parcels["acquisition_status"].astype(object).to_numpy()
+    role = np.array([_ROLE_OF.get(s, "unknown") for s in status], dtype=object)
+    supply = np.zeros(len(parcels))
+    now = role == "available"
+    later = np.isin(role, ["pipeline", "reserve"])
+    supply[now] = np.maximum(0.0, net[now] - allocated[now])
+    supply[later] = np.maximum(0.0, net[later] - earmarked_elsewhere[later])
+    supply[supply < tolerance_mu] = 0.0
+    role[now & (supply == 0)] = "allocated"
+    expected = (
+        parcels["expected_acquisition"]
+        if "expected_acquisition" in parcels.columns
+        else pd.Series(None, index=parcels.index, dtype=object)
+    )
+    quarters = [
+        _quarter_at(v, ids.iloc[i]) if later[i] else None for i, v in enumerate(expected.tolist())
+    ]
+    return pd.DataFrame(
+        {
+            "parcel_id": ids.to_numpy(),
+            "name": _column(parcels, "name"),
+            "zone": _column(parcels, "zone"),
+            "acquisition_status": status,
+            "expected_acquisition": expected.to_numpy(dtype=object),
+            "quarter": quarters,
+            "gross_mu": gross,
+            "net_mu": net,
+            "allocated_mu": allocated,
+            "supply_mu": supply,
+            "role": role,
+        }
+    )
+
+
+def reserve_projects(
+    park: Park,
+    *,
+    buildable: pd.DataFrame | None = None,
+    tolerance_mu: float = 0.01,
+) -> pd.DataFrame:
+    """Each project's land: demand, held, earmarked, still needed, and whether it counts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``project_id``, ``name``, ``company``, ``stage``, ``land_demand_mu``,
+        ``held_mu`` (on land acquired or further), ``earmarked_mu`` (on land
+        not yet acquired), ``need_mu`` (demand less held, never negative,
+        below ``tolerance_mu`` taken as 0), ``counted`` and ``reason``, why a
+        project's need does not count: ``stalled`` (停工: its demand waits
+        until work resumes), ``negotiating`` (not signed), ``unknown_stage``
+        (blank or not a stage), ``no_land_demand`` (signed, no
+        ``land_demand_mu`` and no land held; with land held its need is taken
+        as met, reason None).
+    """
+    projects = park.projects
+    parcels = park.parcels
+    table = buildable if buildable is not None else buildable_table(park)
+    ids = _text(parcels["parcel_id"])
+    alloc = effective_allocations(
+        park, area_mu=pd.Series(table["gross_mu"].to_numpy(dtype=float), index=ids)
+    )
+    status = pd.Series(parcels["acquisition_status"].to_numpy(dtype=object), index=ids)
+    status = status[~status.index.duplicated(keep="first")]
+    parcel_status = alloc["parcel_id"].map(status)
+    held = alloc[parcel_status.isin(ACQUIRED_STATUSES)].groupby("project_id")["mu"].sum()
+    early = alloc[parcel_status.isin(["unacquired", "acquiring"])].groupby("project_id")["mu"].sum()
+
+    pids = _text(pd.Series(_column(projects, "project_id"), dtype=object))
+    demand = pd.to_numeric(_column(projects, "land_demand_mu", pd.Series), errors="coerce")
+    stage = pd.Series(_column(projects, "stage"), dtype=object)
+    out = pd.DataFrame(
+        {
+            "project_id": pids.to_numpy(),
+            "name": _column(projects, "name"),
+            "company": _column(projects, "company"),
+            "stage": stage.to_numpy(),
+            "land_demand_mu": demand.to_numpy(dtype=float),
+            "held_mu": pids.map(held).fillna(0.0).to_numpy(dtype=float),
+            "earmarked_mu": pids.map(early).fillna(0.0).to_numpy(dtype=float),
+        }
+    )
+    need = np.maximum(0.0, out["land_demand_mu"].to_numpy() - out["held_mu"].to_numpy())
+    need = np.where(np.isnan(need), 0.0, need)
+    need[need < tolerance_mu] = 0.0
+    out["need_mu"] = need
+    in_stage = out["stage"].isin(DEMAND_STAGES).to_numpy()
+    has_demand = out["land_demand_mu"].notna().to_numpy()
+    out["counted"] = in_stage & has_demand
+    reasons = []
+    for stage_code, counted, demand_known, held_mu in zip(
+        out["stage"], out["counted"], has_demand, out["held_mu"], strict=True
+    ):
+        if counted:
+            reasons.append(None)
+        elif stage_code in ("stalled", "negotiating"):
+            reasons.append(stage_code)
+        elif not isinstance(stage_code, str) or stage_code not in STAGE:
+            reasons.append("unknown_stage")
+        elif not demand_known:
+            reasons.append("no_land_demand" if held_mu == 0 else None)
+        else:
+            reasons.append(None)
+    out["reason"] = reasons
+    return out
+
+
+def reserve_figures(
+    park: Park,
+    *,
+    assume: Mapping[str, str] | None = None,
+    as_of: dt.date | str | None = None,
+    buildable: pd.DataFrame | None = None,
+    tolerance_mu: float = 0.01,
+) -> dict[str, Any]:
+    """Available land, pipeline, reserve, demand and shortfall, now and by quarter.
+
+    Parameters
+    ----------
+    park
+        The park.
+    assume
+        A scenario, ``{zone: status}`` (see :func:`apply_assumptions`),
+        applied before anything is computed.
+    as_of
+        The date the figures are for. Dated land expected before its quarter
+        is counted in that quarter (as ``overdue_mu``) and the timeline starts
+        there; without it the timeline starts at the first expected quarter.
+    buildable
+        A :func:`~parkgis.buildable.buildable_table` of the park's parcels,
+        to reuse (the scenario changes statuses, not areas).
+    tolerance_mu
+        Remainders below this are taken as 0.
+
+    Returns
+    -------
+    dict
+        ``available_mu``, ``pipeline_mu``, ``reserve_mu``, ``demand_mu``,
+        ``shortfall_mu`` and ``surplus_mu`` (now),
+        ``shortfall_after_pipeline_mu``, ``surplus_after_pipeline_mu``,
+        ``shortfall_after_reserve_mu``, ``surplus_after_reserve_mu``,
+        ``pipeline_unscheduled_mu`` and ``reserve_unscheduled_mu`` (land
+        without an expected date: in the totals, not in ``by_quarter``),
+        ``by_quarter`` (objects with ``quarter``, ``new_pipeline_mu``,
+        ``new_reserve_mu``, ``overdue_mu``, ``supply_mu`` — everything
+        available by the end of the quarter —, ``demand_mu``,
+        ``shortfall_mu``, ``surplus_mu``), ``projects_waiting`` and
+        ``projects_excluded`` (per-project detail), ``supply_parcels`` (each
+        parcel that gives supply, with its role, quarter and mu),
+        ``assumptions``, ``as_of``, ``tolerance_mu``.
+    """
+    table = buildable if buildable is not None else buildable_table(park)
+    scenario = apply_assumptions(park, assume or {})
+    parcels = reserve_parcels(scenario, buildable=table, tolerance_mu=tolerance_mu)
+    projects = reserve_projects(scenario, buildable=table, tolerance_mu=tolerance_mu)
+
+    def total(role: str, *, dated: bool | None = None) -> float:
+        rows = parcels[parcels["role"] == role]
+        if dated is not None:
+            rows = rows[rows["quarter"].notna() == dated]
+        return float(rows["supply_mu"].sum())
+
+    available = total("available")
+    pipeline, reserve = total("pipeline"), total("reserve")
+    counted = projects[projects["counted"]]
+    demand = float(counted["need_mu"].sum())
+    after_pipeline = available + pipeline
+    after_reserve = after_pipeline + reserve
+    as_of_day = _date(as_of)
+    figures: dict[str, Any] = {
+        "as_of": as_of_day.isoformat() if as_of_day else None,
+        "tolerance_mu": tolerance_mu,
+        "assumptions": _assumptions(park, assume or {}, table),
+        "available_mu": available,
+        "pipeline_mu": pipeline,
+        "pipeline_unscheduled_mu": total("pipeline", dated=False),
+        "reserve_mu": reserve,
+        "reserve_unscheduled_mu": total("reserve", dated=False),
+        "demand_mu": demand,
+        "shortfall_mu": max(0.0, demand - available),
+        "surplus_mu": max(0.0, available - demand),
+        "shortfall_after_pipeline_mu": max(0.0, demand - after_pipeline),
+        "surplus_after_pipeline_mu": max(0.0, after_pipeline - demand),
+        "shortfall_after_reserve_mu": max(0.0, demand - after_reserve),
+        "surplus_after_reserve_mu": max(0.0, after_reserve - demand),
+        "by_quarter": _by_quarter(parcels, available, demand, as_of_day),
+        "projects_waiting": _records(
+            counted[counted["need_mu"] > 0].drop(columns=["counted", "reason"])
+        ),
+        "projects_excluded": _records(
+            projects[
+                projects["reason"].notna()
+                & ((projects["need_mu"] > 0) | projects["land_demand_mu"].isna())
+            ].drop(columns=["counted"])
+        ),
+        "supply_parcels": _records(
+            parcels.loc[
+                parcels["supply_mu"] > 0,
+                ["parcel_id", "name", "zone", "role", "quarter", "net_mu", "supply_mu"],
+            ]
+        ),
+    }
+    return figures
+
+
+def _by_quarter(
+    parcels: pd.DataFrame, available: float, demand: float, as_of: dt.date | None
+) -> list[dict[str, Any]]:
+    dated = parcels[parcels["quarter"].notna() & (parcels["supply_mu"] > 0)]
+    start = quarter_of(as_of) if as_of is not None else None
+    quarters = sorted(set(dated["quarter"]))
+    if start is None and not quarters:
+        return []
+    first = start if start is not None else quarters[0]
+    last = max([first, *quarters], key=_quarter_key)
+    rows = []
+    cumulative = available
+    for q in _quarter_range(first, last):
+        here = (
+            dated[dated["quarter"] == q]
+            if q != first
+            else dated[dated["quarter"].map(_quarter_key) <= _quarter_key(first)]
+        )
+        overdue = float(here.loc[here["quarter"] != q, "supply_mu"].sum())
+        new_pipeline = float(here.loc[here["role"] == "pipeline", "supply_mu"].sum())
+        new_reserve = float(here.loc[here["role"] == "reserve", "supply_mu"].sum())
+        cumulative += new_pipeline + new_reserve
+        rows.append(
+            {
+                "quarter": q,
+                "new_pipeline_mu": new_pipeline,
+                "new_reserve_mu": new_reserve,
+                "overdue_mu": overdue,
+                "supply_mu": cumulative,
+                "demand_mu": demand,
+                "shortfall_mu": max(0.0, demand - cumulative),
+                "surplus_mu": max(0.0, cumulative - demand),
+            }
+        )
+    return rows
+
+
+def _assumptions(
+    park: Park, assume: Mapping[str, str], table: pd.DataFrame
+) -> list[dict[str, Any]]:
+    out = []
+    parcels = park.parcels
+    zones = parcels["zone"] if "zone" in parcels.columns else pd.Series(None, index=parcels.index)
+    ids = _text(parcels["parcel_id"])
+    for key, value in assume.items():
+        hit = (zones == key).to_numpy() if (zones == key).any() else (ids == key).to_numpy()
+        out.append(
+            {
+                "zone": key,
+                "status": ACQUISITION.code(str(value)),
+                "parcels": int(hit.sum()),
+                "gross_mu": float(table["gross_mu"].to_numpy()[hit].sum()),
+                "net_mu": float(table["net_mu"].to_numpy()[hit].sum()),
+            }
+        )
+    return out
+
+
+def _quarter_key(q: str) -> tuple[int, int]:
+    year, quarter = q.split("Q")
+    return int(year), int(quarter)
+
+
+def _quarter_range(first: str, last: str) -> list[str]:
+    y, q = _quarter_key(first)
+    end = _quarter_key(last)
+    out = []
+    while (y, q) <= end:
+        out.append(f"{y}Q{q}")
+        y, q = (y + 1, 1) if q == 4 else (y, q + 1)
+    return out
+
+
+def _quarter_at(value: object, parcel_id: object) -> str | None:
+    try:
+        return quarter_of(value)
+    except DataError:
+        msg = (
+            f"parcels row parcel_id={parcel_id}: expected_acquisition {value!r} is not a date; "
+            f"write it as YYYY-MM-DD"
+        )
+        raise DataError(msg) from None
+
+
+def _date(value: object) -> dt.date | None:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise DataError(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _text(series: pd.Series) -> pd.Series:
+    def one(v: object) -> object:
+        if v is None or (isinstance(v, float) and v != v):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    return pd.Series([one(v) for v in series.tolist()], index=series.index, dtype=object)
+
+
+def _column(frame: pd.DataFrame, name: str, kind: type = np.ndarray) -> Any:
+    if name in frame.columns:
+        values = frame[name].astype(object)
+    else:
+        values = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    return values if kind is pd.Series else values.to_numpy(dtype=object)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for record in frame.to_dict(orient="records"):
+        out.append({k: (None if _blank(v) else v) for k, v in record.items()})
+    return out
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)

@@ -1,0 +1,1127 @@
+"""Validation of a park: every problem of its parcels, projects and allocations at once.
+
+:func:`find_problems` returns a list of :class:`Problem` (never raising for bad
+data); :func:`validate` raises one :class:`~parkgis.errors.SchemaError` listing
+every problem of severity ``error``. Pure core: no files, printing or clock.
+
+Codes
+-----
+Errors are problems that make a figure wrong (land counted twice or not at
+all, a parcel that cannot be classified or measured, a link that points
+nowhere); warnings are problems a planner should look at but that leave the
+figures right, or whose fix is a judgement (a declared area is a ledger's
+claim, a thin parcel may be a road, a hole may be a house left out on purpose).
+
+======================  ========  ===============================================================
+code                    severity  what and why this severity
+======================  ========  ===============================================================
+missing_field           error     a required column (or the geometry) is absent: nothing can be
+                                  classified or measured without it
+missing_crs             error     the parcels have no CRS: no area can be measured; the area-based
+                                  checks (invalid-geometry areas, sliver, overlap, gap,
+                                  area_mismatch, over_allocated) are skipped
+suspect_axis_order      error     the coordinates cannot be right for the CRS (axes swapped, zone
+                                  prefix, degrees as metres ...): every area would be wrong; the
+                                  area-based checks are skipped
+missing_parcel_id       error     a parcel without an id cannot be joined to projects or history
+duplicate_parcel_id     error     two parcels with one id: joins double count
+missing_project_id      error     a project without an id cannot hold land
+duplicate_project_id    error     two projects with one id: joins double count
+missing_value           error     a required value (``acquisition_status`` ...) is blank
+broken_geometry         error     a feature whose geometry could not be decoded at all (the rest of
+                                  the file was read; the reader names the feature number)
+null_geometry           error     a parcel with no geometry has no area
+empty_geometry          error     a parcel with an empty geometry has no area
+not_polygon             error     a point or line parcel has no area
+invalid_geometry        error     area and overlays of an invalid polygon are unreliable
+unknown_status          error     a status, step, stage, title or funding value that is not a
+                                  canonical code: the parcel or project falls out of every sum
+unknown_value           error     the same for other vocabularies (``land_use``, constraint kind)
+bad_area                error     a declared or allocated area that is not a non-negative area
+bad_land_demand         error     a land demand that is negative or cannot be parsed (``约30亩``
+                                  parses): the demand and shortfall would be wrong
+bad_number              error     a number field (``investment_wan`` ...) that is not a number
+bad_date                error     a date that cannot be read: quarterly pipeline figures need it
+bad_value               error     any other value the reader reported as not understood
+unknown_project         error     a parcel's project_id names no project, or a project's
+                                  ``parcel_ids`` names no parcel
+overlap                 error     land inside two parcels is counted twice
+area_mismatch           warning   the ledger's declared area differs from the measured one by
+                                  more than ``area_tolerance``: measured areas are used anyway
+sliver                  warning   a parcel below ``sliver_mu`` or very thin: usually a digitising
+                                  leftover, but it may be a road or a corridor
+allocation_unknown      error     an allocation names a parcel or project that does not exist
+over_allocated          error     a parcel's allocations sum above its measured area (+0.1 %)
+gap                     warning   a small hole enclosed by parcels: land no parcel holds, but it
+                                  may be left out on purpose (a house not acquired)
+======================  ========  ===============================================================
+
+Measures and thresholds
+-----------------------
+- Areas are measured once, on the GRS80 ellipsoid, with
+  :func:`~parkgis.measure.area.gross_area_mu` over the whole layer.
+- ``invalid_geometry``: the reason is :func:`shapely.is_valid_reason`. The area
+  *before* repair is the area of ``make_valid(method="structure")``: the rings
+  as drawn, with the lobes of a bow-tie summed, overlapping parts of a
+  multipolygon counted once and holes removed (a shoelace area "as written"
+  would cancel a bow-tie's lobes to zero; it is given too, as
+  ``area_as_written_mu``). The area *after* repair is that of the default
+  :func:`shapely.make_valid` (the linework method, which can turn a part inside
+  another into a hole); ``buffer(0)``, which can drop half a bow-tie, is given
+  as ``area_after_buffer0_mu``. When the repair changes the area by more than
+  0.1 % the message says not to repair automatically. Other area-based checks
+  use the structure-repaired geometry for overlaps and gaps and skip the
+  parcel for sliver and area_mismatch (its area is in doubt).
+- ``sliver``: area below ``sliver_mu``, or thinness 4πA/P² below 0.05 (1 for
+  a circle, π/4 for a square; 0.05 is a rectangle of about 1:62, e.g.
+  310 m × 5 m; 300 m × 4 m gives 0.041). The thinness test is not applied to parcels whose
+  ``land_use`` is ``road``. The ratio is taken in the layer's projected
+  coordinates (conformal projections keep shapes locally) or, for geographic
+  coordinates, in the local Gauss-Kruger zone.
+- ``overlap``: pairs found with an STRtree whose interiors intersect
+  (DE-9IM ``T********``, so touching edges and corners are not overlaps), each
+  pair once, reported on the parcel of the lower row; overlaps below 1 m² on
+  the ellipsoid are ignored as digitising noise.
+- ``gap``: interior rings of the union of all parcels, between 1 m² and
+  ``gap_max_mu``; larger holes are unmapped land, not gaps. Only enclosed
+  holes are found (an open notch in the park's outline is not a gap).
+- ``area_mismatch``: ``|declared - measured| / measured > area_tolerance``.
+- ``over_allocated``: the given ``mu`` of a parcel's allocations sum above
+  its measured area by more than 0.1 %. An allocation whose ``mu`` is blank
+  takes the rest of the parcel (as in :mod:`parkgis.allocation`), so it never
+  over-allocates by itself.
+- A parcel's ``project_id`` and a project's ``parcel_ids`` may list several
+  ids, split as :func:`parkgis.allocation.split_ids` does.
+
+Order
+-----
+Problems come in a stable order: table by table (parcels, projects,
+allocations, then others); within a table first the problems of the whole
+table (missing field, CRS), then row by row in the order of :data:`CODES`,
+then the problems of several rows (gaps, by their first neighbouring row).
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import box
+>>> from parkgis.model.park import Manifest, Park
+>>> parcels = gpd.GeoDataFrame(
+...     {"parcel_id": ["A", "B"], "acquisition_status": ["acquired", "leveled"]},
+...     geometry=[box(590_000, 3_577_000, 590_100, 3_577_100),
+...               box(590_090, 3_577_000, 590_190, 3_577_100)],
+...     crs="EPSG:4544",
+... )
+>>> [(p.code, p.parcel_id, p.details["other_parcel_id"])
+...  for p in find_problems(Park(Manifest("demo"), parcels))]
+[('overlap', 'A', 'B')]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from parkgis.allocation import split_ids
+from parkgis.errors import AreaParseError, SchemaError
+from parkgis.measure.area import gross_area_mu
+from parkgis.measure.crs import diagnose_coordinates, local_gk_crs
+from parkgis.measure.units import SQM_PER_MU, parse_area
+from parkgis.model.park import Park
+from parkgis.model.schema import TABLES, Field, ValueIssue, parse_date
+from parkgis.model.vocab import Vocabulary
+
+__all__ = ["CODES", "Problem", "find_problems", "validate"]
+
+_ERROR, _WARNING = "error", "warning"
+
+CODES: dict[str, str] = {
+    "missing_field": _ERROR,
+    "missing_crs": _ERROR,
+    "suspect_axis_order": _ERROR,
+    "missing_parcel_id": _ERROR,
+    "duplicate_parcel_id": _ERROR,
+    "missing_project_id": _ERROR,
+    "duplicate_project_id": _ERROR,
+    "missing_value": _ERROR,
+    "broken_geometry": _ERROR,
+    "null_geometry": _ERROR,
+    "empty_geometry": _ERROR,
+    "not_polygon": _ERROR,
+    "invalid_geometry": _ERROR,
+    "unknown_status": _ERROR,
+    "unknown_value": _ERROR,
+    "bad_area": _ERROR,
+    "bad_land_demand": _ERROR,
+    "bad_number": _ERROR,
+    "bad_date": _ERROR,
+    "bad_value": _ERROR,
+    "unknown_project": _ERROR,
+    "overlap": _ERROR,
+    "area_mismatch": _WARNING,
+    "sliver": _WARNING,
+    "allocation_unknown": _ERROR,
+    "over_allocated": _ERROR,
+    "gap": _WARNING,
+}
+"""Every problem code, in the order problems of one row are listed, with its severity."""
+_CODE_RANK = {code: rank for rank, code in enumerate(CODES)}
+
+# Vocabularies that record where a parcel or project stands in a chain.
+_STATUS_VOCABS = frozenset(
+    {"acquisition_status", "acquisition_step", "stage", "title_status", "funding_status"}
+)
+_TABLE_ORDER = ("parcels", "projects", "allocations", "constraints", "targets")
+_MIN_SQM = 1.0  # overlaps and gaps below this are digitising noise
+_THINNESS_MIN = 0.05  # 4πA/P²: a rectangle of about 1:62
+_REPAIR_TOLERANCE = 0.001  # a repair changing the area by more than 0.1 % is escalated
+_ALLOCATION_TOLERANCE = 0.001
+_AREA_CHECKS = "invalid-geometry areas, sliver, overlap, gap, area_mismatch, over_allocated"
+# Blank keys of these tables are reported as missing_parcel_id / missing_project_id.
+_KEYS_CHECKED_AS_IDS = frozenset({("parcels", "parcel_id"), ("projects", "project_id")})
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_BLANKS = frozenset({"", "-", "—", "/"})
+
+_Report = Callable[..., None]  # report(pos, text, **details): a problem at a row position
+_Add = Callable[..., None]  # add(code, pos, message, **details): a problem of a parcel
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: what, where, how bad, and the figures.
+
+    Attributes
+    ----------
+    code
+        One of :data:`CODES`, e.g. ``"overlap"``.
+    severity
+        ``"error"`` (the figures would be wrong) or ``"warning"``.
+    message
+        What is wrong, where, with the figures, and what to do.
+    parcel_id, project_id
+        The ids concerned, when there are.
+    row
+        1-based row in the source table; None for problems of a whole table or
+        of several rows.
+    table
+        ``"parcels"``, ``"projects"``, ``"allocations"`` ...
+    details
+        The figures and ids behind the message (``overlap_mu``,
+        ``other_parcel_id``, ``declared_mu``, ``measured_mu`` ...).
+    """
+
+    code: str
+    severity: str
+    message: str
+    parcel_id: str | None = None
+    project_id: str | None = None
+    row: int | None = None
+    table: str = "parcels"
+    details: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the problem as a JSON-ready dict (plain types; NaN as None).
+
+        Examples
+        --------
+        >>> Problem("gap", "warning", "a gap", details={"gap_mu": 0.3}).to_dict()["details"]
+        {'gap_mu': 0.3}
+        """
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "table": self.table,
+            "row": self.row,
+            "parcel_id": self.parcel_id,
+            "project_id": self.project_id,
+            "message": self.message,
+            "details": _plain(self.details),
+        }
+
+
+def find_problems(
+    park: Park,
+    *,
+    value_issues: Sequence[ValueIssue] = (),
+    sliver_mu: float = 0.1,
+    gap_max_mu: float = 5.0,
+    area_tolerance: float = 0.01,
+) -> list[Problem]:
+    """Find every problem of a park's parcels, projects and allocations.
+
+    Parameters
+    ----------
+    park
+        The park. Its tables may hold raw values (built in code): vocabulary
+        values that are not canonical codes are reported too.
+    value_issues
+        Values the reader could not understand while normalising; those in
+        ``park.value_issues`` are taken as well. A cell is reported once.
+    sliver_mu
+        Parcels measuring less are slivers.
+    gap_max_mu
+        Holes between parcels smaller than this are gaps; larger ones are
+        unmapped land and not reported.
+    area_tolerance
+        Relative difference between declared and measured area above which
+        ``area_mismatch`` is reported (0.01 = 1 %).
+
+    Returns
+    -------
+    list of Problem
+        In a stable order (see the module docstring); empty for a clean park.
+    """
+    found = _Found()
+    for issue in (*value_issues, *getattr(park, "value_issues", ())):
+        _value_issue_problem(issue, park, found)
+
+    parcels = park.parcels
+    parcel_ids = _ids(parcels, "parcel_id")
+    _check_required(parcels, "parcels", found, always=True)
+    parsed = _check_values(parcels, "parcels", found)
+    if "parcel_id" in parcels.columns:
+        _check_ids(parcel_ids, "parcels", "parcel_id", found)
+
+    area_mu = np.full(len(parcels), np.nan)
+    geoms = _geometry(parcels)
+    if geoms is None:
+        found.add(
+            "missing_field",
+            "parcels: the layer has no geometry column, so nothing can be mapped or measured; "
+            "read the parcels from a spatial file (shapefile, GeoPackage, GeoJSON)",
+            field_name="geometry",
+        )
+    else:
+        land_use = parcels["land_use"].to_numpy() if "land_use" in parcels.columns else None
+        declared = parsed.get("declared_area_mu", np.full(len(parcels), np.nan))
+        area_mu = _check_geometry(
+            geoms,
+            parcels.crs,
+            parcel_ids,
+            land_use,
+            declared,
+            found,
+            sliver_mu=sliver_mu,
+            gap_max_mu=gap_max_mu,
+            area_tolerance=area_tolerance,
+        )
+
+    projects = park.projects
+    project_ids = _ids(projects, "project_id")
+    _check_required(projects, "projects", found)
+    _check_values(projects, "projects", found)
+    if "project_id" in projects.columns:
+        _check_ids(project_ids, "projects", "project_id", found)
+    _check_references(parcels, parcel_ids, projects, project_ids, found)
+
+    if len(park.allocations):
+        _check_allocations(park.allocations, parcel_ids, project_ids, area_mu, found)
+    return found.sorted()
+
+
+def validate(park: Park, **kw: Any) -> None:
+    """Raise one :class:`~parkgis.errors.SchemaError` listing every error of ``park``.
+
+    Warnings (``area_mismatch``, ``sliver``, ``gap``) do not raise.
+
+    Parameters
+    ----------
+    park
+        The park to check.
+    **kw
+        Options of :func:`find_problems`.
+
+    Raises
+    ------
+    SchemaError
+        With ``.problems`` holding every problem of severity ``error``.
+    """
+    errors = [p for p in find_problems(park, **kw) if p.severity == _ERROR]
+    if errors:
+        raise SchemaError(errors)
+
+
+# -- collecting --------------------------------------------------------------
+
+
+class _Found:
+    """Problems found so far, with their sort keys and the cells already reported."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[tuple[Any, ...], Problem]] = []
+        self.cells: set[tuple[str, str, int]] = set()
+
+    def add(
+        self,
+        code: str,
+        message: str,
+        *,
+        table: str = "parcels",
+        row: int | None = None,
+        parcel_id: str | None = None,
+        project_id: str | None = None,
+        field_name: str | None = None,
+        tiebreak: tuple[int, ...] = (),
+        **details: Any,
+    ) -> None:
+        row = None if row is None else int(row)
+        if field_name is not None:
+            details = {"field": field_name, **details}
+            if row is not None:
+                self.cells.add((table, field_name, row))
+            schema = TABLES.get(table)
+            names = schema.names if schema is not None else []
+            tiebreak = (names.index(field_name) if field_name in names else len(names), *tiebreak)
+        problem = Problem(
+            code=code,
+            severity=CODES[code],
+            message=message,
+            parcel_id=parcel_id,
+            project_id=project_id,
+            row=row,
+            table=table,
+            details=details,
+        )
+        rank = _TABLE_ORDER.index(table) if table in _TABLE_ORDER else len(_TABLE_ORDER)
+        group = 1 if row is not None else (2 if code == "gap" else 0)
+        key = (rank, table, group, row or 0, _CODE_RANK[code], tiebreak)
+        self._items.append((key, problem))
+
+    def sorted(self) -> list[Problem]:
+        return [p for _, p in sorted(self._items, key=lambda item: item[0])]
+
+
+def _where(table: str, row: int, key_name: str | None, key: str | None) -> str:
+    if key_name is None:
+        return f"{table} row {row}"
+    return f"{table} row {row} ({key_name}={key})" if key else f"{table} row {row} (no {key_name})"
+
+
+def _table_key(table: str) -> str | None:
+    schema = TABLES.get(table)
+    return schema.key if schema is not None else None
+
+
+def _ids_for(table: str, key: str | None) -> dict[str, str | None]:
+    if table == "parcels":
+        return {"parcel_id": key}
+    if table in {"projects", "allocations"}:
+        return {"project_id": key}
+    return {}
+
+
+# -- values ------------------------------------------------------------------
+
+
+def _issue_code(table: str, field_name: str) -> str:
+    if field_name == "geometry":  # a feature whose geometry could not be decoded at all
+        return "broken_geometry"
+    schema = TABLES.get(table)
+    f = next((f for f in schema.fields if f.name == field_name), None) if schema else None
+    if f is None:
+        return "bad_value"
+    if f.vocabulary is not None:
+        return "unknown_status" if f.vocabulary.name in _STATUS_VOCABS else "unknown_value"
+    if f.name == "land_demand_mu":
+        return "bad_land_demand"
+    return {"area_mu": "bad_area", "date": "bad_date", "number": "bad_number"}.get(
+        f.kind, "bad_value"
+    )
+
+
+def _value_issue_problem(issue: ValueIssue, park: Park, found: _Found) -> None:
+    if (issue.table, issue.field, issue.row) in found.cells:
+        return
+    key_name = _table_key(issue.table)
+    ids = _ids_for(issue.table, issue.key)
+    if issue.table == "allocations":
+        ids["parcel_id"] = _id_at(park.allocations, "parcel_id", issue.row - 1)
+    where = _where(issue.table, issue.row, key_name, issue.key)
+    message = f"{where}: {issue.message}; correct the value in the source table"
+    found.add(
+        _issue_code(issue.table, issue.field),
+        message,
+        table=issue.table,
+        row=issue.row,
+        field_name=issue.field,
+        value=issue.value,
+        **ids,
+    )
+
+
+def _check_required(
+    frame: pd.DataFrame, table: str, found: _Found, *, always: bool = False
+) -> None:
+    if not always and not len(frame):
+        return
+    for f in TABLES[table].fields:
+        if f.required and f.name not in frame.columns:
+            found.add(
+                "missing_field",
+                f"{table}: the required field {f.name} ({f.zh}) is absent; add the column, "
+                f"or map an existing column to it with --field {f.name}=<column>",
+                table=table,
+                field_name=f.name,
+            )
+
+
+def _check_values(frame: pd.DataFrame, table: str, found: _Found) -> dict[str, np.ndarray]:
+    """Report raw values a reader would have refused; return area and number fields as floats."""
+    schema = TABLES[table]
+    key_name = schema.key
+    keys = _ids(frame, key_name)
+    # Allocations are keyed by project; name their parcel too.
+    parcel_keys = _ids(frame, "parcel_id") if table == "allocations" else None
+    parsed: dict[str, np.ndarray] = {}
+
+    def ids_at(pos: int) -> dict[str, str | None]:
+        ids = _ids_for(table, keys[pos])
+        if parcel_keys is not None:
+            ids["parcel_id"] = parcel_keys[pos]
+        return ids
+
+    for f in schema.fields:
+        if f.name not in frame.columns:
+            continue
+        column = frame[f.name]
+        values = column.to_numpy(dtype=object)
+
+        def report(pos: int, text: str, f: Field = f, **details: Any) -> None:
+            row = pos + 1
+            if (table, f.name, row) in found.cells:
+                return
+            where = _where(table, row, key_name, keys[pos])
+            found.add(
+                _issue_code(table, f.name),
+                f"{where}: {text}",
+                table=table,
+                row=row,
+                field_name=f.name,
+                **ids_at(pos),
+                **details,
+            )
+
+        if f.required and (table, f.name) not in _KEYS_CHECKED_AS_IDS:
+            for pos in np.flatnonzero([_blank(v) for v in values]):
+                if (table, f.name, pos + 1) not in found.cells:
+                    where = _where(table, pos + 1, key_name, keys[pos])
+                    found.add(
+                        "missing_value",
+                        f"{where}: {f.name} ({f.zh}) is blank; every row of {table} needs one",
+                        table=table,
+                        row=pos + 1,
+                        field_name=f.name,
+                        **ids_at(pos),
+                    )
+        if f.vocabulary is not None:
+            _check_terms(f, f.vocabulary, column, report)
+        elif f.kind in {"area_mu", "number"}:
+            parsed[f.name] = _check_numbers(f, values, report)
+        elif f.kind == "date":
+            _check_dates(f, values, report)
+    return parsed
+
+
+def _check_terms(f: Field, vocab: Vocabulary, column: pd.Series, report: _Report) -> None:
+    """Report vocabulary values that are not canonical codes (aliases included)."""
+    values = column.to_numpy(dtype=object)
+    for pos in np.flatnonzero(~column.isin(vocab.codes).to_numpy()):
+        value = values[pos]
+        if _blank(value):
+            continue
+        if isinstance(value, str) and value in vocab:
+            code = vocab.code(value)
+            report(
+                pos,
+                f"{f.name} {value!r} is the term '{code}' written as a label or alias, not as "
+                f"its code; store '{code}' (reading the table with parkgis.io normalises it)",
+                value=value,
+                canonical=code,
+            )
+        else:
+            accepted = ", ".join(f"{t.code}/{t.zh}" for t in vocab.terms)
+            report(
+                pos,
+                f"{f.name} {value!r} is not a known term; expected one of: {accepted} "
+                f"(or an alias in parkgis/model/vocab.toml); correct the value",
+                value=_plain(value),
+                canonical=None,
+            )
+
+
+def _check_dates(f: Field, values: np.ndarray, report: _Report) -> None:
+    """Report dates that cannot be read (written dates such as 2024年6月 are accepted)."""
+    for pos, value in enumerate(values):
+        if _blank(value) or isinstance(value, (dt.date, pd.Timestamp)):
+            continue
+        if isinstance(value, str) and _ISO_DATE.match(value):
+            try:
+                dt.date.fromisoformat(value)
+                continue
+            except ValueError:
+                pass
+        try:
+            parse_date(value, what=f.name)
+        except ValueError as exc:
+            report(pos, f"{exc}; correct the value", value=_plain(value))
+
+
+def _check_numbers(f: Field, values: np.ndarray, report: _Report) -> np.ndarray:
+    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+    out = numbers.copy()
+    for pos in np.flatnonzero(~(np.isfinite(numbers) & (numbers >= 0))):
+        value = values[pos]
+        if _blank(value):
+            out[pos] = np.nan
+            continue
+        if f.kind == "area_mu":
+            try:
+                out[pos] = parse_area(value, default_unit="亩")
+            except AreaParseError as exc:
+                out[pos] = np.nan
+                report(pos, f"{exc}; correct the value", value=_plain(value))
+        else:
+            try:
+                out[pos] = float(str(value).strip().replace(",", "").replace("，", ""))
+            except ValueError:
+                out[pos] = np.nan
+                report(pos, f"{f.name} {value!r} is not a number; correct it", value=_plain(value))
+            else:
+                if not math.isfinite(out[pos]):
+                    report(pos, f"{f.name} {value!r} is not a finite number", value=_plain(value))
+                    out[pos] = np.nan
+    return out
+
+
+def _check_ids(ids: list[str | None], table: str, key_name: str, found: _Found) -> None:
+    missing_code, duplicate_code = f"missing_{key_name}", f"duplicate_{key_name}"
+    first: dict[str, int] = {}
+    for pos, key in enumerate(ids):
+        row = pos + 1
+        if key is None:
+            found.add(
+                missing_code,
+                f"{table} row {row}: {key_name} is blank; give every row a unique id",
+                table=table,
+                row=row,
+                field_name=key_name,
+            )
+        elif key in first:
+            found.add(
+                duplicate_code,
+                f"{table} row {row}: {key_name} {key!r} is also the id of row {first[key]}; "
+                f"ids must be unique: renumber one of them or merge the rows",
+                table=table,
+                row=row,
+                field_name=key_name,
+                first_row=first[key],
+                **_ids_for(table, key),
+            )
+        else:
+            first[key] = row
+
+
+def _check_references(
+    parcels: pd.DataFrame,
+    parcel_ids: list[str | None],
+    projects: pd.DataFrame,
+    project_ids: list[str | None],
+    found: _Found,
+) -> None:
+    known_parcels = {p for p in parcel_ids if p is not None}
+    known_projects = {p for p in project_ids if p is not None}
+    if "project_id" in parcels.columns:
+        for pos, value in enumerate(parcels["project_id"].to_numpy(dtype=object)):
+            absent = [p for p in split_ids(value) if p not in known_projects]
+            if absent:
+                found.add(
+                    "unknown_project",
+                    f"{_where('parcels', pos + 1, 'parcel_id', parcel_ids[pos])}: project_id "
+                    f"names {', '.join(absent)}, but the projects table has no such project; "
+                    f"correct it or add the project",
+                    row=pos + 1,
+                    parcel_id=parcel_ids[pos],
+                    project_id=absent[0],
+                    field_name="project_id",
+                    missing_project_ids=absent,
+                )
+    if "parcel_ids" in projects.columns:
+        for pos, value in enumerate(projects["parcel_ids"].to_numpy(dtype=object)):
+            absent = [p for p in split_ids(value) if p not in known_parcels]
+            if absent:
+                names = ", ".join(absent)
+                found.add(
+                    "unknown_project",
+                    f"{_where('projects', pos + 1, 'project_id', project_ids[pos])}: parcel_ids "
+                    f"names {names}, but no parcel has that id; correct parcel_ids or add the "
+                    f"parcel",
+                    table="projects",
+                    row=pos + 1,
+                    project_id=project_ids[pos],
+                    field_name="parcel_ids",
+                    missing_parcel_ids=absent,
+                )
+
+
+def _check_allocations(
+    allocations: pd.DataFrame,
+    parcel_ids: list[str | None],
+    project_ids: list[str | None],
+    area_mu: np.ndarray,
+    found: _Found,
+) -> None:
+    _check_required(allocations, "allocations", found)
+    parsed = _check_values(allocations, "allocations", found)
+    alloc_parcels = _ids(allocations, "parcel_id")
+    alloc_projects = _ids(allocations, "project_id")
+    mu = parsed.get("mu", np.full(len(allocations), np.nan))
+    parcel_row: dict[str, int] = {}
+    for pos, pid in enumerate(parcel_ids):
+        if pid is not None:
+            parcel_row.setdefault(pid, pos)
+    known_projects = {p for p in project_ids if p is not None}
+
+    held: dict[str, list[int]] = {}
+    for pos, (parcel, project) in enumerate(zip(alloc_parcels, alloc_projects, strict=True)):
+        row = pos + 1
+        absent = []
+        if parcel is not None and parcel not in parcel_row:
+            absent.append(f"parcel {parcel!r} (no parcel has that id)")
+        if project is not None and project not in known_projects:
+            absent.append(f"project {project!r} (no project has that id)")
+        if absent:
+            found.add(
+                "allocation_unknown",
+                f"allocations row {row}: allocates {' to '.join(absent)}; correct the "
+                f"allocation or add what it names",
+                table="allocations",
+                row=row,
+                parcel_id=parcel,
+                project_id=project,
+            )
+        elif parcel is not None:
+            held.setdefault(parcel, []).append(pos)
+
+    for parcel, positions in held.items():
+        measured = area_mu[parcel_row[parcel]]
+        if not np.isfinite(measured):
+            continue
+        # A blank mu takes the rest of the parcel; a bad one is reported already.
+        allocated = float(np.nansum(mu[positions]))
+        if allocated > measured * (1 + _ALLOCATION_TOLERANCE):
+            rows = [p + 1 for p in positions]
+            projects = [alloc_projects[p] for p in positions]
+            found.add(
+                "over_allocated",
+                f"allocations rows {', '.join(map(str, rows))}: parcel {parcel!r} is allocated "
+                f"{allocated:.2f} mu in all (to {', '.join(str(p) for p in projects)}) but "
+                f"measures {measured:.2f} mu, {allocated - measured:.2f} mu too many; "
+                f"reduce the allocations",
+                table="allocations",
+                row=rows[0],
+                parcel_id=parcel,
+                allocated_mu=allocated,
+                measured_mu=float(measured),
+                over_mu=allocated - float(measured),
+                allocation_rows=rows,
+                project_ids=projects,
+            )
+
+
+# -- geometry ----------------------------------------------------------------
+
+
+def _geometry(frame: pd.DataFrame) -> np.ndarray | None:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return None
+    try:
+        series = frame.geometry
+    except AttributeError:
+        return None
+    return np.asarray(series.array, dtype=object)
+
+
+def _check_geometry(
+    geoms: np.ndarray,
+    crs: CRS | None,
+    ids: list[str | None],
+    land_use: np.ndarray | None,
+    declared: np.ndarray,
+    found: _Found,
+    *,
+    sliver_mu: float,
+    gap_max_mu: float,
+    area_tolerance: float,
+) -> np.ndarray:
+    """Report geometry problems; return each parcel's measured area in mu (NaN if unknown)."""
+    n = len(geoms)
+    missing = shapely.is_missing(geoms)
+    empty = ~missing & shapely.is_empty(geoms)
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    shaped = polygonal & ~empty
+    invalid = shaped & ~shapely.is_valid(geoms)
+    working = geoms.copy()
+    if invalid.any():
+        working[invalid] = shapely.make_valid(
+            geoms[invalid], method="structure", keep_collapsed=False
+        )
+    usable = shaped & ~shapely.is_empty(working)
+
+    def where(pos: int) -> str:
+        return _where("parcels", pos + 1, "parcel_id", ids[pos])
+
+    def add(code: str, pos: int, message: str, **details: Any) -> None:
+        found.add(code, message, row=pos + 1, parcel_id=ids[pos], **details)
+
+    for pos in np.flatnonzero(missing):
+        add("null_geometry", pos, f"{where(pos)}: has no geometry; draw its boundary or remove it")
+    for pos in np.flatnonzero(empty):
+        add("empty_geometry", pos, f"{where(pos)}: its geometry is empty; draw its boundary")
+    for pos in np.flatnonzero(~missing & ~empty & ~polygonal):
+        kind = geoms[pos].geom_type
+        add(
+            "not_polygon",
+            pos,
+            f"{where(pos)}: its geometry is a {kind}, not a polygon, so it has no area; "
+            f"redraw it as a polygon",
+            geom_type=kind,
+        )
+
+    measurable = _check_crs(crs, working[usable], found)
+    area_mu = np.full(n, np.nan)
+    if measurable and usable.any():
+        area_mu[usable] = _mu(working[usable], crs)
+    _report_invalid(geoms, working, invalid, area_mu, crs if measurable else None, add, where)
+    if not measurable:
+        return area_mu
+
+    sound = usable & ~invalid
+    _report_slivers(working, sound, area_mu, crs, land_use, sliver_mu, add, where)
+    _report_mismatch(sound, area_mu, declared, area_tolerance, add, where)
+    index = np.flatnonzero(usable)
+    if len(index):
+        tree = shapely.STRtree(working[index])
+        _report_overlaps(working, index, tree, crs, ids, found)
+        _report_gaps(working, index, tree, crs, ids, gap_max_mu, found)
+    return area_mu
+
+
+def _check_crs(crs: CRS | None, geoms: np.ndarray, found: _Found) -> bool:
+    """Report a missing or suspect CRS; return whether areas can be measured."""
+    if crs is None:
+        found.add(
+            "missing_crs",
+            f"parcels: the layer has no CRS, so no area can be measured; set it with "
+            f"--crs EPSG:NNNN (e.g. EPSG:4490 or EPSG:4544) or the 'crs' key of park.toml. "
+            f"Skipped: {_AREA_CHECKS}",
+        )
+        return False
+    if not len(geoms):
+        return True
+    bounds = tuple(float(v) for v in shapely.total_bounds(geoms))
+    check = diagnose_coordinates(bounds, CRS.from_user_input(crs))
+    if check is None:
+        return True
+    minx, miny, maxx, maxy = bounds
+    found.add(
+        "suspect_axis_order",
+        f"parcels: coordinates ({minx:.6g}, {miny:.6g}) .. ({maxx:.6g}, {maxy:.6g}) cannot be "
+        f"right for {_crs_name(crs)}: {check.reason}. {check.fix} Skipped: {_AREA_CHECKS}",
+        bounds=list(bounds),
+        crs=_crs_name(crs),
+        reason=check.reason,
+        fix=check.fix,
+    )
+    return False
+
+
+def _report_invalid(
+    geoms: np.ndarray,
+    working: np.ndarray,
+    invalid: np.ndarray,
+    area_mu: np.ndarray,
+    crs: CRS | None,
+    add: _Add,
+    where: Callable[[int], str],
+) -> None:
+    positions = np.flatnonzero(invalid)
+    if not len(positions):
+        return
+    raw = geoms[positions]
+    reasons = shapely.is_valid_reason(raw)
+    if crs is None:
+        for pos, reason in zip(positions, reasons, strict=True):
+            add(
+                "invalid_geometry",
+                pos,
+                f"{where(pos)}: its geometry is invalid ({reason}); its area cannot be measured "
+                f"until the layer's CRS problem is fixed; then redraw the boundary",
+                reason=reason,
+            )
+        return
+    repaired = shapely.make_valid(raw)
+    after = _mu(repaired, crs)
+    buffered = _mu(shapely.buffer(raw, 0), crs)
+    as_written = _mu(raw, crs)
+    for k, (pos, reason) in enumerate(zip(positions, reasons, strict=True)):
+        before = float(area_mu[pos]) if np.isfinite(area_mu[pos]) else 0.0
+        change = (after[k] - before) / before if before > 0 else (0.0 if after[k] == 0 else 1.0)
+        figures = (
+            f"as drawn (lobes summed, overlapping parts counted once) it measures "
+            f"{before:.2f} mu; make_valid gives {after[k]:.2f} mu ({100 * change:+.2f}%)"
+        )
+        if abs(change) > _REPAIR_TOLERANCE:
+            advice = (
+                f"; buffer(0) gives {buffered[k]:.2f} mu. The repair changes the area by more "
+                f"than 0.1%: do not repair automatically; redraw the boundary from the survey"
+            )
+        else:
+            advice = "; repair it with shapely.make_valid (the area is kept) or redraw it"
+        add(
+            "invalid_geometry",
+            pos,
+            f"{where(pos)}: its geometry is invalid ({reason}): {figures}{advice}",
+            reason=reason,
+            area_before_mu=before,
+            area_after_repair_mu=float(after[k]),
+            area_after_buffer0_mu=float(buffered[k]),
+            area_as_written_mu=float(as_written[k]),
+            change_pct=100 * float(change),
+        )
+
+
+def _report_slivers(
+    working: np.ndarray,
+    sound: np.ndarray,
+    area_mu: np.ndarray,
+    crs: CRS,
+    land_use: np.ndarray | None,
+    sliver_mu: float,
+    add: _Add,
+    where: Callable[[int], str],
+) -> None:
+    positions = np.flatnonzero(sound)
+    if not len(positions):
+        return
+    planar = working[positions]
+    if CRS.from_user_input(crs).is_geographic:
+        lon = float(np.mean(shapely.total_bounds(planar)[[0, 2]]))
+        planar = np.asarray(
+            gpd.GeoSeries(planar, crs=crs).to_crs(local_gk_crs(lon)).array, dtype=object
+        )
+    a_planar = shapely.area(planar)
+    perimeter = shapely.length(planar)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        thinness = np.where(perimeter > 0, 4 * math.pi * a_planar / perimeter**2, 0.0)
+        # Width of the rectangle with the same area and perimeter (exact for a strip),
+        # scaled from planar to ellipsoidal metres.
+        half = perimeter / 2
+        width = (half - np.sqrt(np.maximum(half**2 - 4 * a_planar, 0.0))) / 2
+        width_m = width * np.sqrt(area_mu[positions] * SQM_PER_MU / a_planar)
+    road = (
+        np.asarray([v == "road" for v in land_use[positions]])
+        if land_use is not None
+        else np.zeros(len(positions), bool)
+    )
+    small = area_mu[positions] < sliver_mu
+    thin = (thinness < _THINNESS_MIN) & ~road
+    for k in np.flatnonzero(small | thin):
+        pos = positions[k]
+        mu = float(area_mu[pos])
+        reasons = []
+        if small[k]:
+            reasons.append(f"measures {mu:.3f} mu ({mu * SQM_PER_MU:.1f} m²), below {sliver_mu} mu")
+        if thin[k]:
+            reasons.append(
+                f"is a strip about {width_m[k]:.1f} m wide (thinness 4πA/P² = "
+                f"{thinness[k]:.3f}, below {_THINNESS_MIN})"
+            )
+        add(
+            "sliver",
+            pos,
+            f"{where(pos)}: {' and '.join(reasons)}: probably a digitising leftover; merge it "
+            f"into its neighbour or delete it (a road or corridor parcel can stay: set its "
+            f"land_use to road)",
+            area_mu=mu,
+            thinness=float(thinness[k]),
+            width_m=float(width_m[k]),
+        )
+
+
+def _report_mismatch(
+    sound: np.ndarray,
+    area_mu: np.ndarray,
+    declared: np.ndarray,
+    tolerance: float,
+    add: _Add,
+    where: Callable[[int], str],
+) -> None:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = (declared - area_mu) / area_mu
+    flagged = sound & np.isfinite(diff) & (area_mu > 0) & (np.abs(diff) > tolerance)
+    for pos in np.flatnonzero(flagged):
+        d, m = float(declared[pos]), float(area_mu[pos])
+        add(
+            "area_mismatch",
+            pos,
+            f"{where(pos)}: declared {d:.2f} mu but measures {m:.2f} mu on the ellipsoid "
+            f"({100 * diff[pos]:+.2f}%, tolerance {100 * tolerance:g}%); the measured area is "
+            f"used: check the boundary against the survey, or correct declared_area_mu",
+            declared_mu=d,
+            measured_mu=m,
+            difference_mu=d - m,
+            difference_pct=100 * float(diff[pos]),
+        )
+
+
+def _report_overlaps(
+    working: np.ndarray,
+    index: np.ndarray,
+    tree: shapely.STRtree,
+    crs: CRS,
+    ids: list[str | None],
+    found: _Found,
+) -> None:
+    geoms = working[index]
+    a, b = tree.query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    inner = shapely.relate_pattern(geoms[a], geoms[b], "T********")
+    a, b = a[inner], b[inner]
+    if not len(a):
+        return
+    overlap_mu = _mu(shapely.intersection(geoms[a], geoms[b]), crs)
+    for i, j, mu in zip(index[a], index[b], overlap_mu, strict=True):
+        sqm = float(mu) * SQM_PER_MU
+        if not sqm >= _MIN_SQM:
+            continue
+        found.add(
+            "overlap",
+            f"{_where('parcels', i + 1, 'parcel_id', ids[i])} overlaps "
+            f"{_where('parcels', j + 1, 'parcel_id', ids[j])} by {mu:.2f} mu ({sqm:.0f} m² on "
+            f"the ellipsoid): that land is counted twice; redraw the shared boundary so that "
+            f"the parcels only touch",
+            row=int(i) + 1,
+            parcel_id=ids[i],
+            tiebreak=(int(j) + 1,),
+            other_parcel_id=ids[j],
+            other_row=int(j) + 1,
+            overlap_mu=float(mu),
+            overlap_m2=sqm,
+        )
+
+
+def _report_gaps(
+    working: np.ndarray,
+    index: np.ndarray,
+    tree: shapely.STRtree,
+    crs: CRS,
+    ids: list[str | None],
+    gap_max_mu: float,
+    found: _Found,
+) -> None:
+    union = shapely.union_all(working[index])
+    parts = shapely.get_parts(union)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    holes = [
+        shapely.Polygon(shapely.get_interior_ring(part, k))
+        for part, count in zip(parts, shapely.get_num_interior_rings(parts), strict=True)
+        for k in range(count)
+    ]
+    if not holes:
+        return
+    holes_arr = np.asarray(holes, dtype=object)
+    hole_mu = _mu(holes_arr, crs)
+    tolerance = 1e-7 if CRS.from_user_input(crs).is_geographic else 1e-3
+    for hole, mu in zip(holes_arr, hole_mu, strict=True):
+        sqm = float(mu) * SQM_PER_MU
+        if not (sqm >= _MIN_SQM and mu < gap_max_mu):
+            continue
+        near = np.sort(index[tree.query(hole, predicate="dwithin", distance=tolerance)])
+        rows = [int(p) + 1 for p in near]
+        names = [ids[p] for p in near]
+        label = ", ".join(
+            str(x) if x is not None else f"row {r}" for x, r in zip(names, rows, strict=True)
+        )
+        point = shapely.point_on_surface(hole)
+        found.add(
+            "gap",
+            f"parcels: a gap of {mu:.2f} mu ({sqm:.0f} m²) enclosed by parcels {label} "
+            f"(rows {', '.join(map(str, rows))}) near ({point.x:.10g}, {point.y:.10g}): land no "
+            f"parcel holds; extend a neighbour's boundary to close it or add it as a parcel "
+            f"(a hole left on purpose, e.g. a house not acquired, can stay)",
+            tiebreak=(*rows, round(sqm)),
+            gap_mu=float(mu),
+            gap_m2=sqm,
+            neighbour_parcel_ids=names,
+            neighbour_rows=rows,
+            location=[point.x, point.y],
+        )
+
+
+def _mu(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    return gross_area_mu(gpd.GeoSeries(geoms, crs=crs)).to_numpy()
+
+
+def _crs_name(crs: CRS) -> str:
+    crs = CRS.from_user_input(crs)
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} ({crs.name})" if epsg else crs.name
+
+
+# -- small helpers -----------------------------------------------------------
+
+
+def _blank(value: object) -> bool:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, str):
+        return value.strip() in _BLANKS
+    return False
+
+
+def _as_id(value: object) -> str | None:
+    """Ids are text: 17, "17" and 17.0 are the same id."""
+    if _blank(value):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _ids(frame: pd.DataFrame, column: str | None) -> list[str | None]:
+    if column is None or column not in frame.columns:
+        return [None] * len(frame)
+    return [_as_id(v) for v in frame[column].to_numpy(dtype=object)]
+
+
+def _id_at(frame: pd.DataFrame, column: str, pos: int) -> str | None:
+    if column not in frame.columns or not 0 <= pos < len(frame):
+        return None
+    return _as_id(frame[column].iloc[pos])
+
+
+def _plain(value: object) -> Any:
+    """A JSON-ready copy: numpy scalars to Python, tuples to lists, NaN to None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)

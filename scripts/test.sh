@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install what the test suite needs (Debian packages and Python packages), then run it.
+# Used by README's second command and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debs=(chromium chromium-driver fonts-noto-cjk poppler-utils)
+missing=()
+for deb in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+python -m pytest "$@"
