@@ -114,8 +114,8 @@ def constraint_corridors(
     >>> line = gpd.GeoDataFrame({"kind": ["hv_line"], "corridor_m": [25.0]},
     ...     geometry=[LineString([(590_000, 3_577_000), (590_000, 3_577_300)])], crs=4544)
     >>> corridor = constraint_corridors(line)
-    >>> round(float(corridor.area.iloc[0]))  # 50 m x 300 m and two half discs of 25 m
-    16957
+    >>> round(float(corridor.area.iloc[0]))  # 50 x 300 m + a 25 m disc of 64 sides (16 964 round)
+    16960
     """
     layers = [constraints] if isinstance(constraints, gpd.GeoDataFrame) else list(constraints)
     layers = [layer for layer in layers if len(layer)]

@@ -112,7 +112,7 @@ def target_progress(targets: pd.DataFrame, *, today: dt.date) -> pd.DataFrame:
     >>> t = pd.DataFrame({"metric": ["投资"], "target": [10000.0], "actual": [9102.0],
     ...                   "period": ["2013"]})
     >>> row = target_progress(t, today=dt.date(2013, 6, 30)).iloc[0]
-    >>> round(row["pct"], 2), row["basis"], bool(row["on_track"])
+    >>> round(float(row["pct"]), 2), row["basis"], bool(row["on_track"])
     (91.02, 'computed', True)
     """
     rows = []

@@ -155,3 +155,16 @@ def test_import_builds_a_park_and_reports_decisions(tmp_path, three_parcels):
     assert info["parcels"] == 3 and info["projects"] == 1 and info["title"] == "测试园区"
     again = CliRunner().invoke(cli, ["import", str(src), "-o", str(tmp_path / "park")])
     assert again.exit_code == 2 and "--overwrite" in again.output
+
+
+def test_one_broken_feature_does_not_lose_the_file(tmp_path, three_parcels):
+    good = json.loads(three_parcels.to_crs(4490).to_json())
+    good["features"][1]["geometry"] = {"type": "Polygon", "coordinates": [[[105.96, 32.32], [105.97, 32.32]]]}
+    path = tmp_path / "one_broken.geojson"
+    path.write_text(json.dumps(good, ensure_ascii=False), "utf-8")
+    rows = json.loads(run("area", str(path), "--format", "json").output)
+    assert [r["parcel_id"] for r in rows] == ["A", "C"]
+    report = json.loads(run("validate", str(path), "--format", "json", ok=(1,)).output)
+    [problem] = report["problems"]
+    assert problem["code"] == "broken_geometry" and problem["parcel_id"] == "B"
+    assert "feature 2" in problem["message"]

@@ -230,7 +230,8 @@ def _cell(column: str, value: Any, lang: str, decimals: int) -> str:
     if vocab is not None and isinstance(value, str) and value in vocab:
         return vocab.label(value, lang=lang)
     if isinstance(value, (float, np.floating)):
-        return f"{value:,.{decimals}f}"
+        text = f"{value:,.{decimals}f}"
+        return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)

@@ -454,9 +454,20 @@ def _constraint_layers(specs: tuple[str, ...]) -> list[Any] | None:
         if issues:
             listed = "; ".join(i.message for i in issues[:10])
             raise DataError(f"{spec}: {len(issues)} value(s) not understood: {listed}")
-        names = [n for n in (layer, path.stem) if n]
+        names = [n for n in (layer, _only_layer(path), path.stem) if n]
         layers.append(constraint_layer(frame, name=names))
     return layers
+
+
+def _only_layer(path: Path) -> str | None:
+    """The name of the file's only layer (a GeoPackage's ``rivers``), if it has one."""
+    import pyogrio
+
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception:  # the reader reports unreadable files; a name is only a hint
+        return None
+    return str(layers[0][0]) if len(layers) == 1 else None
 
 
 def _read_patches(spec: str, crs: str | None) -> Any:

@@ -36,24 +36,59 @@ def default_map_path(park_name: str) -> Path:
 
 @click.command(name="map")
 @park_argument
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="The HTML file to write (default: maps/<park name>.html).")
-@click.option("--color-by", type=click.Choice(_COLOR_BY), default="acquisition_status", show_default=True,
-              help="What colours the parcels.")
-@click.option("--basemap", default="none", show_default=True, metavar="NAME[,NAME...]",
-              help="none, osm, tianditu-vec, tianditu-img, gaode, gaode-satellite or a URL template "
-                   "with {z}/{x}/{y}; several comma-separated are switchable.")
-@click.option("--include-private", is_flag=True,
-              help="Show private fields (land owners' data) in popups.")
-@click.option("--offline/--online", default=True, show_default=True,
-              help="Inline every script and stylesheet (works with no network) or link them from CDNs.")
-@click.option("--tianditu-key", envvar="TIANDITU_KEY", metavar="KEY",
-              help="Tianditu browser key (default: $TIANDITU_KEY); written into the map.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML file to write (default: maps/<park name>.html).",
+)
+@click.option(
+    "--color-by",
+    type=click.Choice(_COLOR_BY),
+    default="acquisition_status",
+    show_default=True,
+    help="What colours the parcels.",
+)
+@click.option(
+    "--basemap",
+    default="none",
+    show_default=True,
+    metavar="NAME[,NAME...]",
+    help="none, osm, tianditu-vec, tianditu-img, gaode, gaode-satellite or a URL template "
+    "with {z}/{x}/{y}; several comma-separated are switchable.",
+)
+@click.option(
+    "--include-private", is_flag=True, help="Show private fields (land owners' data) in popups."
+)
+@click.option(
+    "--offline/--online",
+    default=True,
+    show_default=True,
+    help="Inline every script and stylesheet (works with no network) or link them from CDNs.",
+)
+@click.option(
+    "--tianditu-key",
+    envvar="TIANDITU_KEY",
+    metavar="KEY",
+    help="Tianditu browser key (default: $TIANDITU_KEY); written into the map.",
+)
 @lang_option
 @loose_file_options
 @handle_errors
-def map_(park, output, color_by, basemap, include_private, offline, tianditu_key, lang,
-         crs, encoding, id_field, fields) -> None:
+def map_(
+    park,
+    output,
+    color_by,
+    basemap,
+    include_private,
+    offline,
+    tianditu_key,
+    lang,
+    crs,
+    encoding,
+    id_field,
+    fields,
+) -> None:
     """Draw a park as an interactive HTML map that opens with no network.
 
     Parcels are coloured by status (or --color-by), with a legend of counts
@@ -62,16 +97,25 @@ def map_(park, output, color_by, basemap, include_private, offline, tianditu_key
     """
     from parkgis.maps import park_map, save_map
 
-    loaded = load_park(park, crs=crs, encoding=encoding, id_field=id_field,
-                       fields=parse_field_options(fields))
+    loaded = load_park(
+        park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
+    )
     lang = current_lang(lang)
-    m = park_map(loaded.park, color_by=color_by, basemap=basemap, lang=lang,
-                 include_private=include_private, offline=offline, tianditu_key=tianditu_key)
+    m = park_map(
+        loaded.park,
+        color_by=color_by,
+        basemap=basemap,
+        lang=lang,
+        include_private=include_private,
+        offline=offline,
+        tianditu_key=tianditu_key,
+    )
     path = save_map(m, output or default_map_path(loaded.park.name), offline=offline)
     click.echo(f"{path}")
     if tianditu_key and "tianditu" in basemap:
         click.echo(
-            "注意: 地图文件含天地图密钥, 请勿公开或提交到代码库" if lang == "zh"
+            "注意: 地图文件含天地图密钥, 请勿公开或提交到代码库"
+            if lang == "zh"
             else "Note: the map file holds your Tianditu key; do not publish it or commit it",
             err=True,
         )

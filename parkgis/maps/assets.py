@@ -63,24 +63,86 @@ class Asset:
 _JSD = "https://cdn.jsdelivr.net"
 _CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
 ASSETS: tuple[Asset, ...] = (
-    Asset("leaflet.css", "css", f"{_JSD}/npm/leaflet@1.9.3/dist/leaflet.css", "Leaflet", "1.9.3", "BSD-2-Clause"),
-    Asset("fullscreen.css", "css", f"{_JSD}/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css",
-          "Leaflet.fullscreen", "3.0.0", "MIT"),
-    Asset("minimap.css", "css", f"{_CDNJS}/leaflet-minimap/3.6.1/Control.MiniMap.css",
-          "Leaflet-MiniMap", "3.6.1", "BSD-2-Clause"),
-    Asset("measure.css", "css", f"{_JSD}/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.css",
-          "leaflet-measure", "2.1.7", "MIT"),
-    Asset("search.css", "css", f"{_JSD}/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css",
-          "Leaflet Control Search", "2.9.7", "MIT"),
-    Asset("leaflet.js", "js", f"{_JSD}/npm/leaflet@1.9.3/dist/leaflet.js", "Leaflet", "1.9.3", "BSD-2-Clause"),
-    Asset("fullscreen.js", "js", f"{_JSD}/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js",
-          "Leaflet.fullscreen", "3.0.0", "MIT"),
-    Asset("minimap.js", "js", f"{_CDNJS}/leaflet-minimap/3.6.1/Control.MiniMap.js",
-          "Leaflet-MiniMap", "3.6.1", "BSD-2-Clause"),
-    Asset("measure.js", "js", f"{_JSD}/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.js",
-          "leaflet-measure", "2.1.7", "MIT"),
-    Asset("search.js", "js", f"{_JSD}/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js",
-          "Leaflet Control Search", "2.9.7", "MIT"),
+    Asset(
+        "leaflet.css",
+        "css",
+        f"{_JSD}/npm/leaflet@1.9.3/dist/leaflet.css",
+        "Leaflet",
+        "1.9.3",
+        "BSD-2-Clause",
+    ),
+    Asset(
+        "fullscreen.css",
+        "css",
+        f"{_JSD}/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css",
+        "Leaflet.fullscreen",
+        "3.0.0",
+        "MIT",
+    ),
+    Asset(
+        "minimap.css",
+        "css",
+        f"{_CDNJS}/leaflet-minimap/3.6.1/Control.MiniMap.css",
+        "Leaflet-MiniMap",
+        "3.6.1",
+        "BSD-2-Clause",
+    ),
+    Asset(
+        "measure.css",
+        "css",
+        f"{_JSD}/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.css",
+        "leaflet-measure",
+        "2.1.7",
+        "MIT",
+    ),
+    Asset(
+        "search.css",
+        "css",
+        f"{_JSD}/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css",
+        "Leaflet Control Search",
+        "2.9.7",
+        "MIT",
+    ),
+    Asset(
+        "leaflet.js",
+        "js",
+        f"{_JSD}/npm/leaflet@1.9.3/dist/leaflet.js",
+        "Leaflet",
+        "1.9.3",
+        "BSD-2-Clause",
+    ),
+    Asset(
+        "fullscreen.js",
+        "js",
+        f"{_JSD}/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js",
+        "Leaflet.fullscreen",
+        "3.0.0",
+        "MIT",
+    ),
+    Asset(
+        "minimap.js",
+        "js",
+        f"{_CDNJS}/leaflet-minimap/3.6.1/Control.MiniMap.js",
+        "Leaflet-MiniMap",
+        "3.6.1",
+        "BSD-2-Clause",
+    ),
+    Asset(
+        "measure.js",
+        "js",
+        f"{_JSD}/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.js",
+        "leaflet-measure",
+        "2.1.7",
+        "MIT",
+    ),
+    Asset(
+        "search.js",
+        "js",
+        f"{_JSD}/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js",
+        "Leaflet Control Search",
+        "2.9.7",
+        "MIT",
+    ),
 )
 """The third-party files, in the order they are written into the page."""
 
@@ -89,7 +151,7 @@ _FOREIGN_URL = re.compile(r"url\(\s*(?![\"']?(?:data:|#))[^)]*\)")
 _CLOSERS = {"js": re.compile(r"</script", re.I), "css": re.compile(r"</style", re.I)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def asset_text(name: str) -> str:
     """The text of a third-party file, from the installed ``folium-offline``.
 
@@ -110,14 +172,16 @@ def asset_text(name: str) -> str:
     if text is None:
         msg = (
             f"the installed folium-offline does not embed {asset.project} {asset.version} "
-            f"({asset.url}); install folium-offline 0.20 (pip install 'folium-offline>=0.20,<0.21') "
-            f"or make the map with offline=False"
+            f"({asset.url}); install folium-offline 0.20 "
+            f"(pip install 'folium-offline>=0.20,<0.21') or make the map with offline=False"
         )
         raise MapError(msg)
     if asset.kind == "css":
         text = _FOREIGN_URL.sub("none", text)
     if _CLOSERS[asset.kind].search(text):  # pragma: no cover - would end the element early
-        raise MapError(f"{asset.name} from folium-offline cannot be inlined: it contains a closing tag")
+        raise MapError(
+            f"{asset.name} from folium-offline cannot be inlined: it contains a closing tag"
+        )
     return text.strip()
 
 
@@ -145,20 +209,20 @@ def asset_tags(*, offline: bool) -> str:
     return "\n".join(parts)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def notices() -> str:
     """The licence notices of the inlined third-party files."""
     text = _static("THIRD_PARTY_NOTICES.txt")
     return text.replace("-->", "- ->").strip()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def own_js() -> str:
     """parkgis's map script (``static/parkgis-map.js``)."""
     return _static("parkgis-map.js")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def own_css() -> str:
     """parkgis's map stylesheet (``static/parkgis-map.css``)."""
     return _static("parkgis-map.css")

@@ -210,7 +210,10 @@ def _named(name: str, *, tianditu_key: str | None, environ: Mapping[str, str]) -
     entry = BASEMAPS.get(name)
     if entry is None:
         known = ", ".join(["none", *BASEMAPS])
-        msg = f"basemap {name!r} is unknown; use one of {known}, or an https:// URL template with {{z}}/{{x}}/{{y}}"
+        msg = (
+            f"basemap {name!r} is unknown; use one of {known}, "
+            f"or an https:// URL template with {{z}}/{{x}}/{{y}}"
+        )
         raise BasemapError(msg)
     url = str(entry["url"])
     labels = str(entry.get("labels", ""))
@@ -254,12 +257,15 @@ def _key(key_name: str, basemap: str, given: str | None, environ: Mapping[str, s
 def _custom(url: str, number: int) -> Basemap:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise BasemapError(f"basemap URL {url!r} must start with http:// or https:// and name a host")
+        raise BasemapError(
+            f"basemap URL {url!r} must start with http:// or https:// and name a host"
+        )
     found = set(_PLACEHOLDERS.findall(url))
     unknown = found - _LEAFLET_PLACEHOLDERS
     if unknown:
         msg = (
-            f"basemap URL {url!r} has placeholder(s) {', '.join(sorted('{' + u + '}' for u in unknown))}; "
+            f"basemap URL {url!r} has placeholder(s) "
+            f"{', '.join(sorted('{' + u + '}' for u in unknown))}; "
             f"only {{s}}, {{z}}, {{x}}, {{y}}, {{-y}} and {{r}} are filled in"
         )
         raise BasemapError(msg)

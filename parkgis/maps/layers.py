@@ -17,9 +17,11 @@ Areas shown anywhere are measured on the full, unrounded geometry
 (:func:`~parkgis.measure.area.gross_area_mu`); the optional simplification
 (coverage-aware, so neighbours stay gap-free) only changes what is drawn.
 
-Constraint corridors are buffers in the local CGCS2000 Gauss-Kruger zone:
-a line with a 25 m setback gets a 50 m wide corridor, a polygon its own
-area plus 25 m. Reserve zones outline the unacquired parcels of each zone.
+Constraint corridors are buffers in the local CGCS2000 Gauss-Kruger zone,
+with the setbacks of :func:`parkgis.constraints.constraint_setbacks` (a
+feature's own ``setback_m``/``corridor_m``, else the park's rules): a line
+with a 25 m setback gets a 50 m wide corridor, a polygon its own area plus
+25 m. Reserve zones outline the unacquired parcels of each zone.
 With a GCJ-02 basemap (Gaode) every displayed coordinate is shifted by
 :mod:`parkgis.maps.gcj02`; the park itself is never changed.
 """
@@ -36,6 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from parkgis.constraints import constraint_setbacks, park_rules
 from parkgis.maps import gcj02
 from parkgis.maps.basemaps import GCJ02, Basemap, MapError
 from parkgis.maps.legend import legend_rows, summary_figures
@@ -51,7 +54,6 @@ __all__ = [
     "DEFAULT_FIELDS",
     "PROJECT_FIELDS",
     "SCALE",
-    "constraint_setbacks_m",
     "encode_polygons",
     "label_zoom",
     "map_payload",
@@ -80,13 +82,6 @@ DEFAULT_FIELDS: tuple[str, ...] = (
 PROJECT_FIELDS: tuple[str, ...] = ("name", "company", "investment_wan", "stage", "signed_on")
 """Fields of each project a parcel belongs to, shown under the parcel's."""
 
-# Setback (buffer radius, m) by constraint kind when a feature gives none.
-# Assumptions to be replaced by the park's constraint rules (issue 4): the HV
-# values are half the upper corridor widths commonly cited from the urban
-# power planning code (35 kV 20 m, 110 kV 25 m, 220 kV 40 m, 500 kV 75 m
-# total), unverified; river 30 m is the sample park's blue-line setback.
-_DEFAULT_SETBACK_M = {"hv_line": 12.5, "river": 30.0}
-_HV_SETBACK_M = {35.0: 10.0, 66.0: 12.5, 110.0: 12.5, 220.0: 20.0, 330.0: 27.5, 500.0: 37.5}
 _ZONE_CLOSE_M = 10.0  # joins a zone's parcels across roads up to 20 m wide
 _OUTLINE_CLOSE_M = 30.0
 _LABEL_PX = 60  # a parcel is labelled once its median side spans this many pixels
@@ -236,7 +231,9 @@ def encode_polygons(geoms: np.ndarray | gpd.GeoSeries) -> dict[str, Any]:
         fp = np.diff(feat_off)
         pr = np.diff(poly_off)
     else:
-        raise MapError(f"parcels must be polygons to be drawn, not {shapely.GeometryType(gtype).name}")
+        raise MapError(
+            f"parcels must be polygons to be drawn, not {shapely.GeometryType(gtype).name}"
+        )
     rl = np.diff(ring_off)
     drop = np.zeros(len(coords), dtype=bool)
     drop[ring_off[1:] - 1] = True  # closing vertex of each ring
@@ -251,39 +248,6 @@ def encode_polygons(geoms: np.ndarray | gpd.GeoSeries) -> dict[str, Any]:
         "pr": None if np.all(pr == 1) else pr.tolist(),
         "fp": None if np.all(fp == 1) else fp.tolist(),
     }
-
-
-def constraint_setbacks_m(constraints: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Each constraint's setback (buffer radius) in metres, and whether it is a default.
-
-    A feature's own ``setback_m`` wins, then ``corridor_m`` (the corridor's
-    half-width, which is the same distance), then a default by kind (HV lines
-    by voltage). Kinds without a default get 0: the feature itself only.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"kind": ["hv_line", "hv_line", "river", "hazard"],
-    ...                       "voltage_kv": [220.0, None, None, None],
-    ...                       "setback_m": [None, 15.0, None, None]})
-    >>> setback, default = constraint_setbacks_m(frame)
-    >>> setback.tolist(), default.tolist()
-    ([20.0, 15.0, 30.0, 0.0], [True, False, True, True])
-    """
-    n = len(constraints)
-    own = _numeric(constraints, "setback_m", n)
-    corridor = _numeric(constraints, "corridor_m", n)
-    voltage = _numeric(constraints, "voltage_kv", n)
-    kinds = constraints["kind"] if "kind" in constraints.columns else pd.Series([None] * n)
-    defaults = []
-    for kind, kv in zip(kinds.tolist(), voltage.tolist()):
-        code = CONSTRAINT_KIND.code(kind) if isinstance(kind, str) and kind in CONSTRAINT_KIND else None
-        if code == "hv_line" and not math.isnan(kv) and kv in _HV_SETBACK_M:
-            defaults.append(_HV_SETBACK_M[kv])
-        else:
-            defaults.append(_DEFAULT_SETBACK_M.get(code or "", 0.0))
-    default = pd.Series(defaults, index=constraints.index, dtype=float)
-    setback = own.where(own.notna(), corridor).where(lambda s: s.notna(), default)
-    return setback.rename("setback_m"), (own.isna() & corridor.isna()).rename("setback_default")
 
 
 def label_zoom(area_mu: pd.Series, *, lat: float) -> int:
@@ -310,13 +274,17 @@ def label_zoom(area_mu: pd.Series, *, lat: float) -> int:
 def _centre_lon(parcels: gpd.GeoDataFrame) -> float:
     if parcels.crs is None:
         gross_area_mu(parcels)  # raises CRSMissingError with the message users know
-    bounds = parcels.to_crs(CGCS2000).total_bounds if len(parcels) else np.array([105.0, 0, 105.0, 0])
+    bounds = (
+        parcels.to_crs(CGCS2000).total_bounds if len(parcels) else np.array([105.0, 0, 105.0, 0])
+    )
     if not np.isfinite(bounds).all():
         return 105.0
     return float((bounds[0] + bounds[2]) / 2)
 
 
-def _display_geoms(parcels: gpd.GeoDataFrame, *, gk: Any, simplify_m: float, shifted: bool) -> np.ndarray:
+def _display_geoms(
+    parcels: gpd.GeoDataFrame, *, gk: Any, simplify_m: float, shifted: bool
+) -> np.ndarray:
     geoms = parcels.geometry
     if simplify_m > 0:
         metric = geoms.to_crs(gk)
@@ -348,7 +316,10 @@ def _bounds(display: np.ndarray) -> list[list[float]]:
     if len(present) == 0:
         return [[32.3, 105.9], [32.34, 106.0]]
     minx, miny, maxx, maxy = shapely.total_bounds(present)
-    return [[round(float(miny), 6), round(float(minx), 6)], [round(float(maxy), 6), round(float(maxx), 6)]]
+    return [
+        [round(float(miny), 6), round(float(minx), 6)],
+        [round(float(maxy), 6), round(float(maxx), 6)],
+    ]
 
 
 def _popup_columns(
@@ -368,7 +339,9 @@ def _popup_columns(
         missing = [f for f in chosen if f not in available]
         if missing:
             known = ", ".join(sorted(c for c in available if c != "geometry"))
-            raise MapError(f"popup field(s) {', '.join(missing)} are not in the parcels; fields: {known}")
+            raise MapError(
+                f"popup field(s) {', '.join(missing)} are not in the parcels; fields: {known}"
+            )
         hidden = [f for f in chosen if f in private and not include_private]
         if hidden:
             msg = (
@@ -378,14 +351,18 @@ def _popup_columns(
             raise MapError(msg)
     chosen = [f for f in chosen if include_private or f not in private]
     if include_private:
-        chosen += [f for f in park.manifest.private_fields if f in parcels.columns and f not in chosen]
+        chosen += [
+            f for f in park.manifest.private_fields if f in parcels.columns and f not in chosen
+        ]
     columns = []
     for name in chosen:
         values = area_mu if name == "area_mu" else parcels[name]
         text = [_display(name, v, lang) for v in values.tolist()]
         columns.append(_column(field_label(name, lang), text))
-    keys = {key: chosen.index(name) if name in chosen else -1
-            for key, name in (("name", "name"), ("id", "parcel_id"), ("area", "area_mu"))}
+    keys = {
+        key: chosen.index(name) if name in chosen else -1
+        for key, name in (("name", "name"), ("id", "parcel_id"), ("area", "area_mu"))
+    }
     return columns, keys
 
 
@@ -420,11 +397,16 @@ def _projects(
     names = [f for f in PROJECT_FIELDS if f in rows.columns and f not in private]
     schema = TABLES["projects"]
     cols = [
-        _column(schema.field(f).label(lang), [_display(f, v, lang, table="projects") for v in rows[f].tolist()])
+        _column(
+            schema.field(f).label(lang),
+            [_display(f, v, lang, table="projects") for v in rows[f].tolist()],
+        )
         for f in names
     ]
-    keys = {"name": names.index("name") if "name" in names else -1,
-            "company": names.index("company") if "company" in names else -1}
+    keys = {
+        "name": names.index("name") if "name" in names else -1,
+        "company": names.index("company") if "company" in names else -1,
+    }
     return {"cols": cols, "keys": keys}, [[compact[p] for p in ps] for ps in linked]
 
 
@@ -474,11 +456,21 @@ def _legend_text(count: int, mu: float, ui: dict[str, str]) -> str:
 
 def _summary_payload(figures: dict[str, float], ui: dict[str, str]) -> list[dict[str, str]]:
     rows = [
-        {"key": key, "label": ui[f"summary_{key}"], "value": f"{figures[key + '_mu']:,.1f} {ui['mu']}"}
+        {
+            "key": key,
+            "label": ui[f"summary_{key}"],
+            "value": f"{figures[key + '_mu']:,.1f} {ui['mu']}",
+        }
         for key in ("total", "acquired", "acquiring", "available", "unacquired")
     ]
     if figures["undrawn"]:
-        rows.append({"key": "undrawn", "label": ui["summary_undrawn"], "value": f"{int(figures['undrawn'])}"})
+        rows.append(
+            {
+                "key": "undrawn",
+                "label": ui["summary_undrawn"],
+                "value": f"{int(figures['undrawn'])}",
+            }
+        )
     return rows
 
 
@@ -501,12 +493,20 @@ def _shift_payload(parcels: gpd.GeoDataFrame, ui: dict[str, str]) -> dict[str, A
     lon, lat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
     slon, slat = gcj02.wgs84_to_gcj02(lon, lat)
     metres = Geod(ellps="GRS80").inv(lon, lat, float(slon), float(slat))[2]
-    return {"datum": GCJ02, "metres": round(metres, 1), "note": ui["shift_note"].replace("{m}", f"{metres:.0f}")}
+    return {
+        "datum": GCJ02,
+        "metres": round(metres, 1),
+        "note": ui["shift_note"].replace("{m}", f"{metres:.0f}"),
+    }
 
 
 def _geojson(geom: shapely.Geometry, properties: dict[str, Any]) -> dict[str, Any]:
     rounded = shapely.set_precision(geom, 1 / SCALE)
-    return {"type": "Feature", "properties": properties, "geometry": json.loads(shapely.to_geojson(rounded))}
+    return {
+        "type": "Feature",
+        "properties": properties,
+        "geometry": json.loads(shapely.to_geojson(rounded)),
+    }
 
 
 def _to_display(geoms: gpd.GeoSeries, shifted: bool) -> np.ndarray:
@@ -521,7 +521,9 @@ def _constraints_payload(park: Park, *, gk: Any, shifted: bool, lang: str) -> di
     layer = layer.reset_index(drop=True)
     present = ~(layer.geometry.isna() | layer.geometry.is_empty)
     layer = layer[present].reset_index(drop=True)
-    setback, default = constraint_setbacks_m(layer)
+    rules = constraint_setbacks(layer, park_rules(park))
+    setback = rules["setback_m"].astype(float)
+    default = rules["basis"].astype(str).str.startswith("rules")
     ui = ui_strings(lang)
     display = _to_display(layer.geometry, shifted)
     metric = np.asarray(layer.geometry.to_crs(gk).array, dtype=object)
@@ -530,13 +532,20 @@ def _constraints_payload(park: Park, *, gk: Any, shifted: bool, lang: str) -> di
     features, corridor_features = [], []
     for i in range(len(layer)):
         kind = layer["kind"].iloc[i] if "kind" in layer.columns else None
-        term = CONSTRAINT_KIND.term(kind) if isinstance(kind, str) and kind in CONSTRAINT_KIND else None
+        term = (
+            CONSTRAINT_KIND.term(kind)
+            if isinstance(kind, str) and kind in CONSTRAINT_KIND
+            else None
+        )
         name = layer["name"].iloc[i] if "name" in layer.columns else None
         props = {
             "kind": term.label(lang) if term else (str(kind) if kind else ""),
             "colour": term.colour if term else "#e31a1c",
-            "name": None if name is None or (isinstance(name, float) and math.isnan(name)) else str(name),
-            "setback": f"{setback.iloc[i]:g} m" + (f" ({ui['setback_default']})" if default.iloc[i] else ""),
+            "name": None
+            if name is None or (isinstance(name, float) and math.isnan(name))
+            else str(name),
+            "setback": f"{setback.iloc[i]:g} m"
+            + (f" ({ui['setback_default']})" if default.iloc[i] else ""),
         }
         features.append(_geojson(display[i], props))
         if setback.iloc[i] > 0:
@@ -553,23 +562,31 @@ def _zones_payload(
     unacquired &= ~(parcels.geometry.isna() | parcels.geometry.is_empty)
     if not unacquired.any():
         return []
-    zone = parcels["zone"].astype(object) if "zone" in parcels.columns else pd.Series([None] * len(parcels))
+    zone = (
+        parcels["zone"].astype(object)
+        if "zone" in parcels.columns
+        else pd.Series([None] * len(parcels))
+    )
     zone = zone.where(zone.notna(), "")
     metric = parcels.geometry.to_crs(gk)
     out = []
     for name in sorted(set(zone[unacquired])):
         mask = unacquired & zone.eq(name)
-        grown = shapely.buffer(np.asarray(metric[mask].array, dtype=object), _ZONE_CLOSE_M, join_style="mitre")
+        grown = shapely.buffer(
+            np.asarray(metric[mask].array, dtype=object), _ZONE_CLOSE_M, join_style="mitre"
+        )
         outline = shapely.buffer(shapely.union_all(grown), -_ZONE_CLOSE_M, join_style="mitre")
         display = _to_display(gpd.GeoSeries([outline], crs=gk), shifted)[0]
         mu = float(area_mu[mask].sum())
-        out.append({
-            "name": name or None,
-            "count": int(mask.sum()),
-            "text": _legend_text(int(mask.sum()), mu, ui),
-            "area_mu": round(mu, 4),
-            "feature": _geojson(display, {}),
-        })
+        out.append(
+            {
+                "name": name or None,
+                "count": int(mask.sum()),
+                "text": _legend_text(int(mask.sum()), mu, ui),
+                "area_mu": round(mu, 4),
+                "feature": _geojson(display, {}),
+            }
+        )
     return out
 
 
@@ -582,9 +599,3 @@ def _outline(parcels: gpd.GeoDataFrame, *, gk: Any, shifted: bool) -> dict[str, 
     outline = shapely.buffer(shapely.union_all(grown), -_OUTLINE_CLOSE_M, join_style="mitre")
     outline = shapely.simplify(outline, 5.0)
     return _geojson(_to_display(gpd.GeoSeries([outline], crs=gk), shifted)[0], {})
-
-
-def _numeric(frame: pd.DataFrame, name: str, n: int) -> pd.Series:
-    if name not in frame.columns:
-        return pd.Series([np.nan] * n, index=frame.index, dtype=float)
-    return pd.to_numeric(frame[name], errors="coerce").astype(float)

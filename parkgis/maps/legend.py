@@ -22,7 +22,9 @@ _ACQUIRED_FROM = ACQUISITION.rank("acquired")
 _AVAILABLE = {"acquired", "leveled"}
 
 
-def legend_rows(codes: pd.Series, categories: Sequence[Category], area_mu: pd.Series) -> pd.DataFrame:
+def legend_rows(
+    codes: pd.Series, categories: Sequence[Category], area_mu: pd.Series
+) -> pd.DataFrame:
     """One row per class: code, label, colour, parcel count and total mu.
 
     Parameters
@@ -89,8 +91,12 @@ def summary_figures(
     >>> figures["total_mu"], figures["acquired_mu"], figures["available_mu"]
     (150.0, 120.0, 75.0)
     """
-    status = parcels.get("acquisition_status", pd.Series([None] * len(parcels), index=parcels.index))
-    status = status.reset_index(drop=True).map(lambda v: ACQUISITION.code(v) if v in ACQUISITION else None)
+    status = parcels.get(
+        "acquisition_status", pd.Series([None] * len(parcels), index=parcels.index)
+    )
+    status = status.reset_index(drop=True).map(
+        lambda v: ACQUISITION.code(v) if v in ACQUISITION else None
+    )
     area = pd.Series(area_mu.to_numpy(), dtype=float)
     rank = status.map(lambda c: ACQUISITION.rank(c) if c else -1)
     held = _held_by_project(parcels, allocations).reset_index(drop=True)

@@ -32,7 +32,13 @@ from parkgis.maps.assets import asset_tags, own_css, own_js
 
 __all__ = ["ParkLayer", "RawHtml", "dumps_json", "stabilise_ids"]
 
-_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 
 
 def dumps_json(data: Any) -> str:
@@ -98,14 +104,25 @@ class ParkLayer(MacroElement):
         if not isinstance(figure, Figure):  # pragma: no cover - folium always has one
             raise TypeError("a ParkLayer must be on a map inside a folium Figure")
         title = html.escape(str(self.payload.get("title", "")))
-        figure.header.add_child(RawHtml(f"<title>{title}</title>", name="Title"), name="parkgis_title")
-        figure.header.add_child(RawHtml(asset_tags(offline=self.offline), name="Assets"), name="parkgis_assets")
-        figure.header.add_child(RawHtml(f"<style>\n{own_css()}</style>", name="Css"), name="parkgis_css")
+        figure.header.add_child(
+            RawHtml(f"<title>{title}</title>", name="Title"), name="parkgis_title"
+        )
+        figure.header.add_child(
+            RawHtml(asset_tags(offline=self.offline), name="Assets"), name="parkgis_assets"
+        )
+        figure.header.add_child(
+            RawHtml(f"<style>\n{own_css()}</style>", name="Css"), name="parkgis_css"
+        )
         figure.html.add_child(
-            RawHtml(f'<script type="application/json" id="{self.data_id}">{self._json}</script>', name="Data"),
+            RawHtml(
+                f'<script type="application/json" id="{self.data_id}">{self._json}</script>',
+                name="Data",
+            ),
             name=f"parkgis_data_{self._id}",
         )
-        figure.html.add_child(RawHtml(f"<script>\n{own_js()}</script>", name="Js"), name="parkgis_js")
+        figure.html.add_child(
+            RawHtml(f"<script>\n{own_js()}</script>", name="Js"), name="parkgis_js"
+        )
         super().render(**kwargs)
 
 

@@ -184,7 +184,7 @@ def _project_column(parcels: pd.DataFrame, projects: pd.DataFrame | None, name: 
     if projects is None or "project_id" not in parcels.columns or name not in projects.columns:
         return pd.Series([None] * len(parcels), index=parcels.index, dtype=object)
     keyed = projects.dropna(subset=["project_id"]).drop_duplicates("project_id")
-    lookup = dict(zip(keyed["project_id"].astype(str), keyed[name]))
+    lookup = dict(zip(keyed["project_id"].astype(str), keyed[name], strict=True))
     pid = _column(parcels, "project_id")
     out = pid.map(lambda p: lookup.get(str(p)) if p is not None else None)
     return _column(out.to_frame(name), name)
@@ -217,7 +217,10 @@ _UI: Mapping[str, Mapping[str, str]] = {
         "exit_fullscreen": "退出全屏",
         "setback": "退让(m)",
         "setback_default": "默认值",
-        "shift_note": "注意：为与高德底图对齐，图上地块已偏移至GCJ-02坐标显示(约{m}米)，仅供查看，不可用于量算；存储数据未改变。",
+        "shift_note": (
+            "注意：为与高德底图对齐，图上地块已偏移至GCJ-02坐标显示(约{m}米)，"
+            "仅供查看，不可用于量算；存储数据未改变。"
+        ),
         "area_note": "面积为CGCS2000椭球面积，按完整图形计算",
         "measure_locale": "cn",
     },
@@ -247,7 +250,11 @@ _UI: Mapping[str, Mapping[str, str]] = {
         "exit_fullscreen": "Exit full screen",
         "setback": "Setback (m)",
         "setback_default": "default",
-        "shift_note": "Note: to line up with the Gaode basemap, overlays are displayed shifted to GCJ-02 (about {m} m). For viewing only, not for measuring; the stored data is unchanged.",
+        "shift_note": (
+            "Note: to line up with the Gaode basemap, overlays are displayed shifted to "
+            "GCJ-02 (about {m} m). For viewing only, not for measuring; the stored data "
+            "is unchanged."
+        ),
         "area_note": "Areas: CGCS2000 ellipsoidal, from the full geometry",
         "measure_locale": "en",
     },
