@@ -51,6 +51,7 @@ __all__ = [
     "area_by",
     "area_m2",
     "area_table",
+    "brief_content",
     "buildable_by",
     "buildable_figures",
     "buildable_table",
@@ -81,6 +82,7 @@ __all__ = [
     "target_progress",
     "title_risks",
     "validate",
+    "write_brief",
     "write_park",
 ]
 
@@ -115,6 +117,8 @@ _LAZY = {
     "write_park": "parkgis.io.store",
     "park_map": "parkgis.maps",
     "save_map": "parkgis.maps",
+    "brief_content": "parkgis.brief",
+    "write_brief": "parkgis.brief",
 }
 
 

@@ -39,6 +39,8 @@ def split_ids(value: object) -> list[str]:
     """
     if value is None:
         return []
+    if type(value) is str and not _SEPARATORS.search(value):  # the common case: one id
+        return [value.strip()] if value.strip() else []
     if isinstance(value, (list, tuple, np.ndarray)):
         return [str(v).strip() for v in value if str(v).strip()]
     if isinstance(value, float):
@@ -109,7 +111,8 @@ def effective_allocations(
 
     links: dict[tuple[str, str], list[str]] = {}
     if "project_id" in parcels.columns:
-        for parcel, value in zip(_ids(parcels, "parcel_id"), parcels["project_id"], strict=True):
+        values = parcels["project_id"].to_numpy(dtype=object)
+        for parcel, value in zip(_ids(parcels, "parcel_id"), values, strict=True):
             for project in split_ids(value) if parcel is not None else []:
                 links.setdefault((project, parcel), []).append("parcels.project_id")
     projects = park.projects
@@ -124,21 +127,24 @@ def effective_allocations(
             basis = " and ".join(dict.fromkeys(sources))
             rows.append({"project_id": project, "parcel_id": parcel, "mu": np.nan, "basis": basis})
 
-    out = pd.DataFrame(rows, columns=_COLUMNS)
+    out = pd.DataFrame(rows, columns=_COLUMNS).astype({"basis": object})
     out["mu"] = out["mu"].astype(float)
-    blank = out["mu"].isna()
+    blank = out["mu"].isna().to_numpy()
     if blank.any():
         given = out.loc[~blank].groupby("parcel_id")["mu"].sum()
-        shares = out.loc[blank].groupby("parcel_id")["parcel_id"].transform("size")
-        for i in out.index[blank]:
-            parcel = out.at[i, "parcel_id"]
-            if parcel not in area.index:
-                continue
-            rest = max(0.0, float(area[parcel]) - float(given.get(parcel, 0.0)))
-            k = int(shares[i])
-            out.at[i, "mu"] = rest / k
-            what = "rest of the parcel" if k == 1 else f"rest of the parcel shared by {k} projects"
-            out.at[i, "basis"] = f"{out.at[i, 'basis']} ({what})"
+        rows_blank = out.loc[blank]
+        parcel = rows_blank["parcel_id"]
+        shares = parcel.map(parcel.value_counts())
+        rest = (parcel.map(area) - parcel.map(given).fillna(0.0)).clip(lower=0.0)
+        known = rest.notna().to_numpy()
+        what = np.where(
+            shares == 1,
+            " (rest of the parcel)",
+            " (rest of the parcel shared by " + shares.astype(str) + " projects)",
+        )
+        index = rows_blank.index[known]
+        out.loc[index, "mu"] = (rest / shares)[known]
+        out.loc[index, "basis"] = (rows_blank["basis"] + what)[known]
     return out
 
 
@@ -146,7 +152,10 @@ def _ids(frame: pd.DataFrame, column: str) -> list[str | None]:
     if column not in frame.columns:
         return [None] * len(frame)
     out: list[str | None] = []
-    for value in frame[column].tolist():
+    for value in frame[column].to_numpy(dtype=object):
+        if type(value) is str:
+            out.append(value.strip() or None)
+            continue
         if value is None or (isinstance(value, float) and value != value):
             out.append(None)
         elif isinstance(value, float) and value.is_integer():

@@ -2,10 +2,12 @@
 
 Every constraint is buffered by its setback (:mod:`parkgis.constraints`) in
 the local CGCS2000 3-degree Gauss-Kruger zone of the parcels; a polygon
-constraint takes itself plus its setback. The corridors that touch a parcel
-are found with an STRtree built on the parcels and queried with the few large
-corridors (the fast direction); each parcel is intersected with its
-corridors, and the pieces of a parcel crossed by several are merged, so land
+constraint takes itself plus its setback. Long corridors are cut into 1 km
+tiles so that their envelopes are tight; an STRtree built on the parcels, in
+their own CRS, is queried with the tiles' envelopes (the few large shapes
+query the many small ones: the fast direction), and only the parcels found
+are projected to the Gauss-Kruger zone, tested and intersected there. The
+pieces of a parcel under several corridors (or tiles) are merged, so land
 under two corridors is counted once.
 
 Areas are taken on the GRS80 ellipsoid with :func:`parkgis.measure.area.area_m2`:
@@ -51,6 +53,7 @@ Progress = Callable[[int, int], None]
 Constraints = gpd.GeoDataFrame | Sequence[gpd.GeoDataFrame]
 
 _QUAD_SEGS = 16  # segments per quarter circle of a buffer: 0.16 % short on a full circle
+_TILE_M = 1_000.0  # corridors are cut into tiles this size for the candidate search
 _TABLE_COLUMNS = ["parcel_id", "zone", "acquisition_status"]
 _AREA_COLUMNS = ["gross_mu", "constrained_mu", "net_mu"]
 
@@ -232,25 +235,35 @@ def buildable_table(
     constrained = np.zeros(n)
     layers = [] if constraints is None else _as_layers(constraints)
     pieces = np.full(n, None, dtype=object)
-    if n and layers:
-        crs = metric_crs(parcels)
-        corridors = np.asarray(constraint_corridors(layers, rules, crs=crs).array, dtype=object)
-        local = np.asarray(parcels.geometry.to_crs(crs).array, dtype=object)
-        tree = shapely.STRtree(local)
-        corridor_idx, parcel_idx = tree.query(corridors, predicate="intersects")
-        order = np.lexsort((corridor_idx, parcel_idx))
-        parcel_idx, corridor_idx = parcel_idx[order], corridor_idx[order]
+    local: dict[int, Any] = {}
+    crs = metric_crs(parcels) if n and layers else None
+    if crs is not None:
+        tiles = _tiles(np.asarray(constraint_corridors(layers, rules, crs=crs).array, dtype=object))
+        tree = shapely.STRtree(np.asarray(parcels.geometry.array, dtype=object))
+        tile_idx, parcel_idx = tree.query(_search_boxes(tiles, crs, parcels.crs))
+        candidates = np.unique(parcel_idx)
+        projected = parcels.geometry.iloc[candidates].to_crs(crs).array
+        local = dict(zip(candidates.tolist(), projected, strict=True))
+        geoms = np.array([local[i] for i in parcel_idx.tolist()], dtype=object)
+        touching = shapely.intersects(geoms, tiles[tile_idx])
+        parcel_idx, tile_idx = parcel_idx[touching], tile_idx[touching]
+        order = np.lexsort((tile_idx, parcel_idx))
+        parcel_idx, tile_idx = parcel_idx[order], tile_idx[order]
         _check_valid(local, np.unique(parcel_idx), parcels)
         for start in range(0, n, chunk_size):
             stop = min(n, start + chunk_size)
             a, b = np.searchsorted(parcel_idx, [start, stop])
             if b > a:
-                hit, merged = _merged_pieces(local, corridors, parcel_idx[a:b], corridor_idx[a:b])
+                hit, merged = _merged_pieces(local, tiles, parcel_idx[a:b], tile_idx[a:b])
                 pieces[hit] = merged
-                sqm = area_m2(gpd.GeoSeries(merged, crs=crs)).to_numpy()
-                constrained[hit] = np.minimum(np.nan_to_num(sqm), gross[hit])
-            if progress is not None:
+            if progress is not None and stop < n:
                 progress(stop, n)
+        hit = np.flatnonzero(pieces != None)  # noqa: E711 - elementwise test of an object array
+        if len(hit):  # measured in one go: each measurement sets up its projection
+            sqm = area_m2(gpd.GeoSeries(pieces[hit], crs=crs)).to_numpy()
+            constrained[hit] = np.minimum(np.nan_to_num(sqm), gross[hit])
+        if progress is not None:
+            progress(n, n)
     elif progress is not None:
         progress(n, n)
     out["gross_mu"] = gross / SQM_PER_MU
@@ -261,11 +274,45 @@ def buildable_table(
     net = np.asarray(parcels.geometry.array, dtype=object).copy()
     cut = np.flatnonzero(pieces != None)  # noqa: E711 - elementwise test of an object array
     if len(cut):
-        crs = metric_crs(parcels)
-        local_cut = np.asarray(parcels.geometry.iloc[cut].to_crs(crs).array, dtype=object)
+        local_cut = np.array([local[i] for i in cut.tolist()], dtype=object)
         diff = gpd.GeoSeries(shapely.difference(local_cut, pieces[cut]), crs=crs)
         net[cut] = np.asarray(diff.to_crs(parcels.crs).array, dtype=object)
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(net, index=parcels.index), crs=parcels.crs)
+
+
+def _tiles(corridors: np.ndarray, *, size: float = _TILE_M) -> np.ndarray:
+    """Cut corridors larger than ``size`` by a ``size`` grid, so their envelopes are tight.
+
+    A diagonal line's corridor has an envelope as large as the park: as one
+    piece it would make every parcel a candidate. The pieces of a corridor
+    share their edges exactly, and a parcel's pieces are merged again.
+    """
+    out: list[Any] = []
+    for geom in corridors:
+        x0, y0, x1, y1 = shapely.bounds(geom)
+        if x1 - x0 <= size and y1 - y0 <= size:
+            out.append(geom)
+            continue
+        xs = np.arange(np.floor(x0 / size) * size, x1, size)
+        ys = np.arange(np.floor(y0 / size) * size, y1, size)
+        gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+        cells = shapely.box(gx, gy, gx + size, gy + size)
+        shapely.prepare(geom)
+        cells = cells[shapely.intersects(geom, cells)]
+        parts = shapely.intersection(geom, cells)
+        out.extend(parts[~shapely.is_empty(parts)])
+    return np.array(out, dtype=object)
+
+
+def _search_boxes(tiles: np.ndarray, metric: Any, target: Any) -> np.ndarray:
+    """Each tile's envelope in the parcels' CRS, conservatively (densified, 1 m margin)."""
+    x0, y0, x1, y1 = shapely.bounds(tiles).T
+    boxes = shapely.box(x0 - 1.0, y0 - 1.0, x1 + 1.0, y1 + 1.0)
+    if CRS.from_user_input(metric).equals(CRS.from_user_input(target)):
+        return boxes
+    outline = gpd.GeoSeries(shapely.segmentize(boxes, _TILE_M / 20), crs=metric).to_crs(target)
+    bx0, by0, bx1, by1 = shapely.bounds(np.asarray(outline.array, dtype=object)).T
+    return shapely.box(bx0, by0, bx1, by1)
 
 
 def _as_layers(constraints: Constraints) -> list[gpd.GeoDataFrame]:
@@ -274,10 +321,11 @@ def _as_layers(constraints: Constraints) -> list[gpd.GeoDataFrame]:
 
 
 def _merged_pieces(
-    parcels: np.ndarray, corridors: np.ndarray, parcel_idx: np.ndarray, corridor_idx: np.ndarray
+    local: dict[int, Any], tiles: np.ndarray, parcel_idx: np.ndarray, tile_idx: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each hit parcel's intersection with the union of its corridors."""
-    inter = shapely.intersection(parcels[parcel_idx], corridors[corridor_idx])
+    geoms = np.array([local[i] for i in parcel_idx.tolist()], dtype=object)
+    inter = shapely.intersection(geoms, tiles[tile_idx])
     hit, first, counts = np.unique(parcel_idx, return_index=True, return_counts=True)
     merged = inter[first].copy()
     for k in np.flatnonzero(counts > 1):
@@ -285,15 +333,16 @@ def _merged_pieces(
     return hit, merged
 
 
-def _check_valid(local: np.ndarray, hit: np.ndarray, parcels: gpd.GeoDataFrame) -> None:
+def _check_valid(local: dict[int, Any], hit: np.ndarray, parcels: gpd.GeoDataFrame) -> None:
     if not len(hit):
         return
-    valid = shapely.is_valid(local[hit])
+    geoms = np.array([local[i] for i in hit.tolist()], dtype=object)
+    valid = shapely.is_valid(geoms)
     if valid.all():
         return
     bad = hit[~valid]
     ids = parcels["parcel_id"].iloc[bad] if "parcel_id" in parcels.columns else pd.Series(bad + 1)
-    reasons = shapely.is_valid_reason(local[bad])
+    reasons = shapely.is_valid_reason(geoms[~valid])
     listed = "; ".join(
         f"parcel {i}: {r}" for i, r in zip(ids.tolist()[:5], reasons[:5], strict=True)
     )

@@ -71,7 +71,7 @@ ILLUSTRATIVE = (
 )
 
 _PATCH_ID_FIELDS = ("patch_id", "图斑编号", "图斑号", "tbbh", "jcbh", "监测编号", "id")
-_APPROVED_STATUSES = ("acquired", "leveled", "listed", "sold", "supplied")
+_NOT_APPROVED = ("unacquired", "acquiring")  # unless their step is "approved"
 _COLUMNS = [
     "patch_id", "reason", "parcel_id", "parcel_name", "zone", "acquisition_status",
     "acquisition_step", "project_id", "project", "company", "stage", "title_status",
@@ -210,7 +210,7 @@ def enforcement_check(
             "patch_mu": float(patch_mu[p]),
         }
         status = parcel.get("acquisition_status")
-        if status not in _APPROVED_STATUSES and parcel.get("acquisition_step") != "approved":
+        if status in _NOT_APPROVED and parcel.get("acquisition_step") != "approved":
             rows.append({**base, "reason": "not_approved"})
             geoms.append(pieces[k])
         for pid in holders.get(parcel["parcel_id"], []):

@@ -126,7 +126,9 @@ def reserve_parcels(
     park: Park,
     *,
     buildable: pd.DataFrame | None = None,
+    allocations: pd.DataFrame | None = None,
     tolerance_mu: float = 0.01,
+    projects: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each parcel's part in the reserve figures: its role and the supply it gives.
 
@@ -137,8 +139,13 @@ def reserve_parcels(
     buildable
         A :func:`~parkgis.buildable.buildable_table` of the park's parcels
         (aligned by position), to reuse; computed when not given.
+    allocations
+        The park's :func:`~parkgis.allocation.effective_allocations`, to
+        reuse; derived when not given.
     tolerance_mu
         Remainders below this are taken as 0.
+    projects
+        The park's :func:`reserve_projects`, to reuse; derived when not given.
 
     Returns
     -------
@@ -157,8 +164,15 @@ def reserve_parcels(
     ids = _text(parcels["parcel_id"])
     net = table["net_mu"].to_numpy(dtype=float)
     gross = table["gross_mu"].to_numpy(dtype=float)
-    alloc = effective_allocations(park, area_mu=pd.Series(gross, index=ids))
-    projects = reserve_projects(park, buildable=table, tolerance_mu=tolerance_mu)
+    alloc = (
+        allocations
+        if allocations is not None
+        else effective_allocations(park, area_mu=pd.Series(gross, index=ids))
+    )
+    if projects is None:
+        projects = reserve_projects(
+            park, buildable=table, allocations=alloc, tolerance_mu=tolerance_mu
+        )
     waiting = set(projects.loc[projects["counted"] & (projects["need_mu"] > 0), "project_id"])
     all_mu = alloc.groupby("parcel_id")["mu"].sum()
     outside = alloc[~alloc["project_id"].isin(waiting)].groupby("parcel_id")["mu"].sum()
@@ -179,9 +193,15 @@ def reserve_parcels(
         if "expected_acquisition" in parcels.columns
         else pd.Series(None, index=parcels.index, dtype=object)
     )
-    quarters = [
-        _quarter_at(v, ids.iloc[i]) if later[i] else None for i, v in enumerate(expected.tolist())
-    ]
+    quarters = np.full(len(parcels), None, dtype=object)
+    dated = expected.to_numpy(dtype=object)
+    lookup: dict[object, str | None] = {}
+    for i in np.flatnonzero(later):
+        value = dated[i]
+        key = value if isinstance(value, str) or value is None else repr(value)
+        if key not in lookup:
+            lookup[key] = _quarter_at(value, ids.iloc[i])
+        quarters[i] = lookup[key]
     return pd.DataFrame(
         {
             "parcel_id": ids.to_numpy(),
@@ -203,9 +223,12 @@ def reserve_projects(
     park: Park,
     *,
     buildable: pd.DataFrame | None = None,
+    allocations: pd.DataFrame | None = None,
     tolerance_mu: float = 0.01,
 ) -> pd.DataFrame:
     """Each project's land: demand, held, earmarked, still needed, and whether it counts.
+
+    Parameters are those of :func:`reserve_parcels`.
 
     Returns
     -------
@@ -222,11 +245,13 @@ def reserve_projects(
     """
     projects = park.projects
     parcels = park.parcels
-    table = buildable if buildable is not None else buildable_table(park)
     ids = _text(parcels["parcel_id"])
-    alloc = effective_allocations(
-        park, area_mu=pd.Series(table["gross_mu"].to_numpy(dtype=float), index=ids)
-    )
+    if allocations is not None:
+        alloc = allocations
+    else:
+        table = buildable if buildable is not None else buildable_table(park)
+        gross = pd.Series(table["gross_mu"].to_numpy(dtype=float), index=ids)
+        alloc = effective_allocations(park, area_mu=gross)
     status = pd.Series(parcels["acquisition_status"].to_numpy(dtype=object), index=ids)
     status = status[~status.index.duplicated(keep="first")]
     parcel_status = alloc["parcel_id"].map(status)
@@ -318,8 +343,13 @@ def reserve_figures(
     """
     table = buildable if buildable is not None else buildable_table(park)
     scenario = apply_assumptions(park, assume or {})
-    parcels = reserve_parcels(scenario, buildable=table, tolerance_mu=tolerance_mu)
-    projects = reserve_projects(scenario, buildable=table, tolerance_mu=tolerance_mu)
+    gross = pd.Series(
+        table["gross_mu"].to_numpy(dtype=float), index=_text(park.parcels["parcel_id"])
+    )
+    alloc = effective_allocations(scenario, area_mu=gross)
+    shared = {"buildable": table, "allocations": alloc, "tolerance_mu": tolerance_mu}
+    projects = reserve_projects(scenario, **shared)
+    parcels = reserve_parcels(scenario, **shared, projects=projects)
 
     def total(role: str, *, dated: bool | None = None) -> float:
         rows = parcels[parcels["role"] == role]
@@ -473,6 +503,8 @@ def _date(value: object) -> dt.date | None:
 
 
 def _text(series: pd.Series) -> pd.Series:
+    """Ids as text: 17, 17.0 and "17" are the same id; blanks are None."""
+
     def one(v: object) -> object:
         if v is None or (isinstance(v, float) and v != v):
             return None
@@ -480,7 +512,9 @@ def _text(series: pd.Series) -> pd.Series:
             return str(int(v))
         return str(v).strip()
 
-    return pd.Series([one(v) for v in series.tolist()], index=series.index, dtype=object)
+    values = series.to_numpy(dtype=object)
+    out = [v.strip() if type(v) is str else one(v) for v in values]
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def _column(frame: pd.DataFrame, name: str, kind: type = np.ndarray) -> Any:
@@ -492,10 +526,12 @@ def _column(frame: pd.DataFrame, name: str, kind: type = np.ndarray) -> Any:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for record in frame.to_dict(orient="records"):
-        out.append({k: (None if _blank(v) else v) for k, v in record.items()})
-    return out
+    columns = list(frame.columns)
+    values = [frame[c].to_numpy(dtype=object) for c in columns]
+    return [
+        {c: (None if _blank(v) else v) for c, v in zip(columns, row, strict=True)}
+        for row in zip(*values, strict=True)
+    ]
 
 
 def _blank(value: object) -> bool:

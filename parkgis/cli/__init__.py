@@ -30,9 +30,9 @@ def cli(ctx: click.Context, debug: bool, lang: str) -> None:
 
 
 def _register() -> None:
-    from parkgis.cli import core, land, maps
+    from parkgis.cli import brief, core, land, maps
 
-    for command in [*core.COMMANDS, *land.COMMANDS, *maps.COMMANDS]:
+    for command in [*core.COMMANDS, *land.COMMANDS, *maps.COMMANDS, *brief.COMMANDS]:
         cli.add_command(command)
 
 

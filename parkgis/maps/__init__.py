@@ -139,12 +139,12 @@ def park_map(
         fields=fields,
         simplify_m=simplify_m,
     )
+    payload["renderer"] = renderer
     (south, west), (north, east) = payload["bounds"]
     m = folium.Map(
         location=[round((south + north) / 2, 6), round((west + east) / 2, 6)],
         zoom_start=15,
         tiles=None,
-        prefer_canvas=renderer == "canvas",
         control_scale=False,
     )
     # parkgis writes its own asset list (inlined or linked): none of folium's

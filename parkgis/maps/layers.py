@@ -212,9 +212,10 @@ def encode_polygons(geoms: np.ndarray | gpd.GeoSeries) -> dict[str, Any]:
     >>> from shapely.geometry import box
     >>> enc = encode_polygons(np.array([box(105.0, 32.0, 105.000002, 32.000001)]))
     >>> enc["origin"], enc["xy"], enc["rl"], enc["pr"], enc["fp"]
-    ([105000000, 32000000], [2, 0, 0, 1, -2, 0], [3], None, None)
+    ([105000000, 32000000], [2, 0, 0, 1, -2, 0, 0, -1], [4], None, None)
 
-    (A box is written counter-clockwise from its south-east corner.)
+    (A box runs counter-clockwise from its south-east corner; four vertices
+    once the closing one is dropped.)
     """
     values = np.asarray(getattr(geoms, "array", geoms), dtype=object)
     values = np.where(shapely.is_missing(values) | shapely.is_empty(values), None, values)

@@ -83,8 +83,8 @@ def gross_area_mu(parcels: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.Series:
     --------
     >>> from shapely.geometry import box
     >>> square = gpd.GeoSeries([box(500_000, 3_580_000, 500_100, 3_580_100)], crs=4544)
-    >>> round(float(gross_area_mu(square).iloc[0]), 3)  # 10,000 m² planar at the CM
-    14.998
+    >>> round(float(gross_area_mu(square).iloc[0]), 3)  # 10,000 m² on the CM, where k = 1
+    15.0
     """
     geoms = parcels.geometry if isinstance(parcels, gpd.GeoDataFrame) else parcels
     return (area_m2(geoms) / SQM_PER_MU).rename("area_mu")

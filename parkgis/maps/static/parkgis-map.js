@@ -72,7 +72,10 @@
     var data = JSON.parse(document.getElementById(dataId).textContent);
     var ui = data.ui, p = data.parcels, scale = data.scale;
     var ox = data.origin[0], oy = data.origin[1];
-    var renderer = map.options.preferCanvas ? L.canvas({ padding: 0.5, tolerance: 3 }) : L.svg({ padding: 0.5 });
+    /* The park's own layers draw on one canvas (fast at 10,000 parcels and
+       more); the map's default stays SVG for plugins that style SVG paths
+       (leaflet-measure). */
+    var renderer = data.renderer === "svg" ? L.svg({ padding: 0.5 }) : L.canvas({ padding: 0.5, tolerance: 3 });
     var state = { map: map, data: data, layers: {}, controls: {}, parcelLayers: [] };
     window.parkgisMaps.push(state);
     map.setMaxZoom(20);
@@ -329,6 +332,13 @@
     legend.addTo(map);
     state.controls.legend = legend;
 
+    /* The GCJ-02 note first, on top of the right-hand column: always visible. */
+    if (data.shift) {
+      state.controls.shiftNote = control("topright", function () {
+        return el("div", "parkgis-shift-note", data.shift.note);
+      }).addTo(map);
+    }
+
     /* Summary panel. */
     var summary = control("topright", function () {
       var box = el("div", "parkgis-summary");
@@ -343,12 +353,6 @@
     summary.addTo(map);
     state.controls.summary = summary;
 
-    if (data.shift) {
-      var note = el("div", "parkgis-shift-note", data.shift.note);
-      map.getContainer().appendChild(note);
-      state.shiftNote = note;
-    }
-
     /* Layer control. */
     var overlays = {};
     overlays[ui.parcels] = parcels;
@@ -358,7 +362,11 @@
     if (data.zones.length) overlays[ui.reserve] = zones;
     state.controls.layers = L.control.layers(bases, overlays, { collapsed: true, position: "topright" }).addTo(map);
 
-    /* Measure (m and mu), fullscreen, search, scale, minimap. */
+    /* Measure (m and mu), fullscreen, search, scale, minimap. leaflet-measure
+       catches clicks with a map-sized, focusable marker; Leaflet 1.9 pans
+       the map to a marker that gets focus, which would move the map under
+       every click. parkgis draws no other markers. */
+    L.Marker.mergeOptions({ autoPanOnFocus: false });
     state.controls.measure = L.control
       .measure({
         position: "topright",
@@ -399,7 +407,7 @@
     }).addTo(map);
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
 
-    map.fitBounds(data.bounds, { padding: [20, 20] });
+    map.fitBounds(data.bounds, { padding: [20, 20], animate: false });
 
     var mini = [];
     if (data.basemaps.length) {

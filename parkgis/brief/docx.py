@@ -1,0 +1,205 @@
+"""Write a briefing as a Word document (.docx) with python-docx.
+
+The document uses Word's own styles, so an office can restyle it in one
+place: ``Title``, ``Heading 1``/``Heading 2``, ``Caption`` (tables captioned
+above, figures below), ``List Bullet``, and the ``Table Grid`` table style
+with a repeated header row. The page is A4 portrait with 20 mm margins;
+every table is laid out fixed to the text width (170 mm) and every picture
+is at most that wide. Chinese text is set in SimSun (body) and SimHei
+(headings), Word's usual East Asian fonts; the footer carries the park, the
+date and the page number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+from parkgis.brief.content import Briefing
+from parkgis.brief.layout import Block, Bullets, Figure, Heading, Paragraph, Table
+from parkgis.io.store import atomic_path
+
+__all__ = ["PAGE_MM", "TEXT_WIDTH_MM", "write_docx"]
+
+PAGE_MM = (210, 297)
+"""A4 portrait, in millimetres."""
+
+_MARGIN_MM = 20
+TEXT_WIDTH_MM = PAGE_MM[0] - 2 * _MARGIN_MM
+"""The width tables and pictures fit into."""
+
+_BODY_EAST_ASIA = "SimSun"
+_HEADING_EAST_ASIA = "SimHei"
+_TABLE_PT = 9
+
+
+def write_docx(b: Briefing, blocks: list[Block], figures: dict[str, bytes], path: Path) -> Path:
+    """Write the blocks as a .docx file at ``path``, atomically.
+
+    Raises
+    ------
+    ImportError
+        When python-docx is not installed.
+    """
+    try:
+        import docx
+    except ImportError as exc:  # pragma: no cover - a runtime dependency
+        raise ImportError("writing .docx needs python-docx: pip install python-docx") from exc
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Mm
+
+    doc = docx.Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(_MARGIN_MM))
+    _styles(doc, b.lang)
+    _footer(doc, f"{b.park_title} · {b.date.isoformat()} · ")
+    for block in blocks:
+        if isinstance(block, Heading):
+            _heading(doc, block)
+        elif isinstance(block, Paragraph):
+            _paragraph(doc, block)
+        elif isinstance(block, Bullets):
+            _bullets(doc, block)
+        elif isinstance(block, Table):
+            _table(doc, block)
+        elif isinstance(block, Figure):
+            _figure(doc, block, figures[block.key])
+    props = doc.core_properties
+    props.title = b.title
+    props.subject = b.scope.description
+    props.author = "parkgis"
+    props.last_modified_by = "parkgis"
+    props.language = "zh-CN" if b.lang == "zh" else "en"
+    moment = dt.datetime.combine(b.date, dt.time(0, 0))
+    props.created = props.modified = moment
+    props.revision = 1
+    with atomic_path(path) as tmp:
+        doc.save(str(tmp))
+    return path
+
+
+def _styles(doc: Any, lang: str) -> None:
+    from docx.oxml.ns import qn
+
+    for name, east_asia in (
+        ("Normal", _BODY_EAST_ASIA),
+        ("Title", _HEADING_EAST_ASIA),
+        ("Heading 1", _HEADING_EAST_ASIA),
+        ("Heading 2", _HEADING_EAST_ASIA),
+        ("Caption", _BODY_EAST_ASIA),
+    ):
+        style = doc.styles[name]
+        rpr = style.element.get_or_add_rPr()
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = rpr.makeelement(qn("w:rFonts"), {})
+            rpr.insert(0, fonts)
+        fonts.set(qn("w:eastAsia"), east_asia)
+        if name == "Normal":
+            language = rpr.find(qn("w:lang"))
+            if language is None:
+                language = rpr.makeelement(qn("w:lang"), {})
+                rpr.append(language)
+            language.set(qn("w:val"), "zh-CN" if lang == "zh" else "en-GB")
+            language.set(qn("w:eastAsia"), "zh-CN")
+
+
+def _footer(doc: Any, text: str) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    paragraph = doc.sections[0].footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run(text)
+    run.font.size = Pt(8)
+    field = paragraph._p.makeelement(qn("w:fldSimple"), {qn("w:instr"): "PAGE"})
+    inner = field.makeelement(qn("w:r"), {})
+    number = inner.makeelement(qn("w:t"), {})
+    number.text = "1"
+    inner.append(number)
+    field.append(inner)
+    paragraph._p.append(field)
+
+
+def _heading(doc: Any, block: Heading) -> None:
+    paragraph = doc.add_heading(block.text, block.level)
+    if block.page_break:
+        paragraph.paragraph_format.page_break_before = True
+
+
+def _paragraph(doc: Any, block: Paragraph) -> None:
+    from docx.shared import Pt, RGBColor
+
+    paragraph = doc.add_paragraph()
+    run = paragraph.add_run(block.text)
+    if block.note:
+        run.font.size = Pt(8.5)
+        run.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+
+
+def _bullets(doc: Any, block: Bullets) -> None:
+    for lead, rest in block.items:
+        paragraph = doc.add_paragraph(style="List Bullet")
+        if lead:
+            paragraph.add_run(lead).bold = True
+            paragraph.add_run(f" — {rest}" if rest else "")
+        else:
+            paragraph.add_run(rest)
+
+
+def _table(doc: Any, block: Table) -> None:
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    caption = doc.add_paragraph(block.caption, style="Caption")
+    caption.paragraph_format.keep_with_next = True
+    table = doc.add_table(rows=1 + len(block.rows), cols=len(block.columns))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    properties = table._tbl.tblPr
+    width = properties.find(qn("w:tblW"))
+    if width is None:
+        width = properties.makeelement(qn("w:tblW"), {})
+        properties.append(width)
+    width.set(qn("w:w"), str(round(TEXT_WIDTH_MM / 25.4 * 1440)))
+    width.set(qn("w:type"), "dxa")
+    layout = properties.makeelement(qn("w:tblLayout"), {qn("w:type"): "fixed"})
+    properties.append(layout)
+    widths = [Mm(TEXT_WIDTH_MM * share) for share in block.widths]
+    for column, w in zip(table.columns, widths, strict=True):
+        column.width = w
+    header = table.rows[0]
+    repeat = header._tr.get_or_add_trPr().makeelement(qn("w:tblHeader"), {qn("w:val"): "true"})
+    header._tr.get_or_add_trPr().append(repeat)
+    for r, values in enumerate([block.columns, *block.rows]):
+        for c, (cell, value) in enumerate(zip(table.rows[r].cells, values, strict=True)):
+            cell.width = widths[c]
+            paragraph = cell.paragraphs[0]
+            run = paragraph.add_run(value)
+            run.font.size = Pt(_TABLE_PT)
+            if r == 0:
+                run.bold = True
+            elif block.align[c] == "r":
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    doc.add_paragraph()
+
+
+def _figure(doc: Any, block: Figure, png: bytes) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm
+
+    doc.add_picture(io.BytesIO(png), width=Mm(TEXT_WIDTH_MM * min(block.width, 1.0)))
+    picture = doc.paragraphs[-1]
+    picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture.paragraph_format.keep_with_next = True
+    caption = doc.add_paragraph(block.caption, style="Caption")
+    caption.alignment = WD_ALIGN_PARAGRAPH.CENTER

@@ -1,0 +1,254 @@
+"""The words of a briefing, in Chinese and English.
+
+Every fixed string a briefing prints lives here, keyed by a short name, so the
+three writers (Word, HTML, Markdown) and the figures say the same thing.
+Field and figure labels come from :func:`parkgis.model.schema.field_label`
+and vocabulary labels from :mod:`parkgis.model.vocab`, as in every command.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LANGS", "TEXT", "t"]
+
+LANGS = ("zh", "en")
+
+TEXT: dict[str, tuple[str, str]] = {
+    # Title and scope
+    "title": ("{park}土地征收工作简报", "{park}: land acquisition briefing"),
+    "title_scope": ("{park}{scope}土地征收工作简报", "{park}: land acquisition briefing, {scope}"),
+    "scope_park": ("全园区({n} 个地块)", "the whole park ({n} parcels)"),
+    "scope_zone": ("片区 {value}({n} 个地块)", "zone {value} ({n} parcels)"),
+    "scope_parcels": ("地块 {value}({n} 个地块)", "parcels {value} ({n} parcels)"),
+    "scope_project": ("项目 {value}({n} 个地块)", "project {value} ({n} parcels)"),
+    "meta_park": ("园区", "Park"),
+    "meta_date": ("日期", "Date"),
+    "meta_scope": ("范围", "Scope"),
+    "meta_source": (
+        "数据与 parkgis 命令一致: reserve --as-of {day}、targets --today {day}、"
+        "gaps --today {day}。",
+        "Figures as the parkgis commands give them: reserve --as-of {day}, "
+        "targets --today {day}, gaps --today {day}.",
+    ),
+    # Sections
+    "h_figures": ("主要数据", "Key figures"),
+    "h_scope_figures": ("范围内土地", "Land in scope"),
+    "h_park_figures": ("全园区土地储备与缺口", "Park land reserve and shortfall"),
+    "h_scenario": ("情景: 范围内土地征收完成后", "Scenario: once the land in scope is acquired"),
+    "h_targets": ("目标任务进度", "Target progress"),
+    "h_map": ("地块图", "Map"),
+    "h_parcels": ("范围内地块", "Parcels in scope"),
+    "h_private": (
+        "权利人信息(个人信息, 注意保密)",
+        "Land owners (personal data: keep confidential)",
+    ),
+    "h_waiting": ("待落地项目", "Projects waiting for land"),
+    "h_risks": ("风险提示", "Risks"),
+    "h_risks_scope": ("范围内", "In scope"),
+    "h_risks_elsewhere": ("园区其他地块", "Elsewhere in the park"),
+    "h_gaps": ("批而未征、征而未供、供而未用", "The three gaps"),
+    "h_changes": ("变化情况", "Changes"),
+    "h_cost": ("征收补偿费用估算", "Acquisition cost estimate"),
+    "h_notes": ("说明", "Notes"),
+    "h_atlas": ("地块图册", "Atlas"),
+    # Captions
+    "table": ("表{n} {text}", "Table {n}. {text}"),
+    "figure": ("图{n} {text}", "Figure {n}. {text}"),
+    "cap_scope_figures": ("范围内土地(亩)", "Land in scope (mu)"),
+    "cap_park_figures": (
+        "全园区土地储备与缺口(同 parkgis reserve)",
+        "Park land reserve and shortfall (as parkgis reserve)",
+    ),
+    "cap_scenario": ("情景测算(同 parkgis reserve {args})", "Scenario (as parkgis reserve {args})"),
+    "cap_quarters": (
+        "按季度土地供需(同 parkgis reserve --as-of {day})",
+        "Supply and demand by quarter",
+    ),
+    "cap_targets": ("目标任务进度(同 parkgis targets)", "Target progress (as parkgis targets)"),
+    "cap_status_chart": ("范围内土地按征收状态(亩)", "Land in scope by acquisition status (mu)"),
+    "cap_quarter_chart": (
+        "按季度累计可供土地与签约项目需求, 阴影为缺口(亩)",
+        "Land available by quarter against the demand of signed projects; shaded: shortfall (mu)",
+    ),
+    "cap_target_chart": ("目标完成率与时间进度", "Targets done against time elapsed"),
+    "cap_map": (
+        "地块征收状态图(粗框为本次范围; 坐标系 {crs})",
+        "Parcels by acquisition status (heavy outline: the scope; drawn in {crs})",
+    ),
+    "cap_parcels": ("范围内地块", "Parcels in scope"),
+    "cap_private": ("权利人信息", "Land owners"),
+    "cap_waiting": ("待落地签约项目(同 parkgis reserve)", "Signed projects waiting for land"),
+    "cap_gaps": ("三类问题地块(同 parkgis gaps)", "Parcels in the three gaps (as parkgis gaps)"),
+    "cap_changes": ("地块状态变化", "Parcels whose status changed"),
+    "cap_cost": ("征收补偿费用估算(万元)", "Acquisition cost estimate (10k CNY)"),
+    "cap_atlas_map": ("{id} 位置图", "{id}: location"),
+    "cap_atlas_table": ("{id} 属性", "{id}: attributes"),
+    # Column headers
+    "col_figure": ("项目", "Figure"),
+    "col_value": ("数值", "Value"),
+    "col_metric": ("指标", "Metric"),
+    "col_parcel": ("地块编号", "Parcel"),
+    "col_name": ("名称", "Name"),
+    "col_area": ("面积(亩)", "Area (mu)"),
+    "col_status": ("征收状态(环节)", "Status (step)"),
+    "col_days": ("滞留天数", "Days in stage"),
+    "col_project": ("项目", "Project"),
+    "col_title": ("权证", "Title"),
+    "col_zone": ("片区", "Zone"),
+    "col_count": ("地块数", "Parcels"),
+    "col_rate": ("补偿标准(万元/亩)", "Rate (10k CNY/mu)"),
+    "col_cost": ("估算费用(万元)", "Estimate (10k CNY)"),
+    "col_change": ("变化", "Change"),
+    "col_before": ("原状态", "Before"),
+    "col_after": ("现状态", "Now"),
+    "col_since": ("变化日期", "Changed on"),
+    "col_field": ("字段", "Field"),
+    # Scope figures
+    "fig_status_mu": ("{status}(亩)", "{status} (mu)"),
+    "fig_scope_total": ("范围内合计(亩)", "Total in scope (mu)"),
+    "fig_to_acquire": (
+        "待征收(未征收+征收中)(亩)",
+        "Still to acquire (unacquired + acquiring, mu)",
+    ),
+    "fig_scope_supply": ("范围内可供净用地(亩)", "Net buildable supply in scope (mu)"),
+    # Waiting
+    "waiting_total": (
+        "{n} 个签约项目尚需用地 {mu} 亩; 现有可用地 {available} 亩, 缺口 {shortfall} 亩。",
+        "{n} signed projects still need {mu} mu; {available} mu are available now, "
+        "a shortfall of {shortfall} mu.",
+    ),
+    "waiting_none": ("没有等待用地的签约项目。", "No signed project is waiting for land."),
+    "quarter_first_met": (
+        "按预计征收日期, 缺口在 {quarter} 消除。",
+        "At the expected acquisition dates, the shortfall closes in {quarter}.",
+    ),
+    "quarter_never_met": (
+        "按预计征收日期, 至 {quarter} 仍缺 {mu} 亩。",
+        "At the expected acquisition dates, {mu} mu are still short in {quarter}.",
+    ),
+    "scenario_text": (
+        "若范围内待征收土地全部征收完成, 可用地 {available} 亩, 缺口 {shortfall} 亩, "
+        "富余 {surplus} 亩。",
+        "Once the land in scope is acquired: {available} mu available, shortfall {shortfall} mu, "
+        "surplus {surplus} mu.",
+    ),
+    # Risks
+    "risk_none": ("范围内未发现风险。", "No risk found in scope."),
+    "risk_building_without_title": ("无证建设", "Building without a title"),
+    "risk_title_unknown": ("在建项目权证状态不明", "Building, title not recorded"),
+    "risk_title_pending": ("权证办理中", "Title being applied for"),
+    "risk_not_approved": ("卫片图斑: 未批先建", "Inspection patch: built before approval"),
+    "risk_no_title": ("卫片图斑: 无证建设", "Inspection patch: building without a title"),
+    "risk_outside_park": ("卫片图斑: 园区外用地", "Inspection patch: outside the park"),
+    "risk_stalled": ("项目停工", "Project stalled"),
+    "risk_funds": ("资金未到位", "Funds not in place"),
+    "risk_idle": ("闲置土地预警", "Idle land"),
+    "risk_overdue": ("征收逾期", "Acquisition overdue"),
+    "risk_no_patches": (
+        "未提供卫片图斑(--patches), 执法预检仅含权证风险。",
+        "No inspection patches given (--patches): the enforcement pre-check covers title "
+        "risks only.",
+    ),
+    "detail_title": (
+        "{stage}; 权证: {title}; 地块 {parcels}, {mu} 亩",
+        "{stage}; title: {title}; parcels {parcels}, {mu} mu",
+    ),
+    "detail_patch": (
+        "图斑 {patch}, 地块 {parcel}, 涉及 {mu} 亩",
+        "patch {patch}, parcel {parcel}, {mu} mu",
+    ),
+    "detail_project": ("{stage}; 资金: {funding}", "{stage}; funds: {funding}"),
+    "detail_idle": (
+        "已供地 {days} 天未开工, {mu} 亩",
+        "supplied {days} days ago, not built; {mu} mu",
+    ),
+    "detail_overdue": (
+        "预计 {expected} 完成征收, 现为{status}, {mu} 亩",
+        "expected by {expected}, still {status}; {mu} mu",
+    ),
+    "unknown": ("不详", "unknown"),
+    "blank": ("—", "—"),
+    # Changes
+    "changes_park": ("与 {reference} 相比", "Compared with {reference}"),
+    "changes_date": ("{day} 以来", "Since {day}"),
+    "changes_none": ("范围内地块状态无变化。", "No parcel in scope changed status."),
+    "change_status": ("状态变化", "status"),
+    "change_step": ("环节变化", "step"),
+    "change_added": ("新增地块", "added"),
+    "change_removed": ("地块已删除", "removed"),
+    "changes_date_note": (
+        "依据地块的状态日期(status_date)判断: 原状态无记录, 需状态变更日志(issue 5)。"
+        "{missing} 个地块无状态日期, 无法判断。",
+        "Read from the parcels' status date (status_date): the earlier status is not recorded "
+        "(that needs the status log, issue 5). {missing} parcel(s) have no status date and "
+        "could not be checked.",
+    ),
+    # Cost
+    "cost_none": (
+        "park.toml 未给出补偿标准(compensation_wan_per_mu), 无法估算。",
+        "park.toml gives no compensation rate (compensation_wan_per_mu): no estimate.",
+    ),
+    "cost_nothing": ("范围内没有待征收土地。", "No land in scope is still to be acquired."),
+    "cost_total": ("合计", "Total"),
+    "cost_basis": (
+        "估算 = 待征收毛面积(亩) × 补偿标准(万元/亩), 标准取自 park.toml 的 "
+        "compensation_wan_per_mu。",
+        "Estimate = gross area still to acquire (mu) × rate (10k CNY per mu), from "
+        "compensation_wan_per_mu in park.toml.",
+    ),
+    "cost_missing_rate": (
+        "片区 {zones} 无补偿标准, 合计不含这些片区。",
+        "No rate for zone(s) {zones}: the total leaves them out.",
+    ),
+    "no_rate": ("未给出", "not given"),
+    # Notes
+    "note_days": (
+        "{n} 个地块没有状态日期(status_date), 滞留天数空缺。",
+        "{n} parcel(s) have no status date (status_date): days in stage left blank.",
+    ),
+    "note_geometry": ("地块几何说明: {text}", "Geometry: {text}"),
+    "note_project_no_land": (
+        "项目 {project} 尚未持有地块, 尚需用地 {mu} 亩。",
+        "Project {project} holds no parcel yet; it still needs {mu} mu.",
+    ),
+    "note_private": (
+        "本简报含权利人个人信息(--include-private), 请勿外传。",
+        "This briefing holds land owners' personal data (--include-private): do not pass it on.",
+    ),
+    "note_scenario_parcels": (
+        "情景按地块编号设定: parkgis reserve {args}",
+        "The scenario sets parcels by id: parkgis reserve {args}",
+    ),
+    "note_software": ("由 parkgis {version} 生成。", "Made with parkgis {version}."),
+    # Atlas attributes
+    "attr_area": ("测量面积(亩)", "Measured area (mu)"),
+    "attr_net": ("净可建面积(亩)", "Net buildable (mu)"),
+    "attr_days": ("滞留天数", "Days in stage"),
+    "attr_projects": ("用地项目", "Projects"),
+    # Figures
+    "legend_scope": ("本次范围", "Scope"),
+    "legend_corridor": ("{kind}退让", "{kind} setback"),
+    "chart_supply": ("累计可供土地", "Land available"),
+    "chart_demand": ("签约项目需求", "Demand"),
+    "chart_shortfall": ("缺口", "Shortfall"),
+    "chart_mu": ("亩", "mu"),
+    "chart_pct": ("完成率(%)", "Done (%)"),
+    "chart_elapsed": ("时间进度", "Time elapsed"),
+    "chart_no_data": ("无数据", "no data"),
+    "north": ("北", "N"),
+    "target_n": ("指标{n}", "Target {n}"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+}
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The text ``key`` in ``lang``, with ``{placeholders}`` filled.
+
+    Examples
+    --------
+    >>> t("scope_zone", "en", value="东区", n=3)
+    'zone 东区 (3 parcels)'
+    """
+    zh, en = TEXT[key]
+    text = zh if lang == "zh" else en
+    return text.format(**values) if values else text
