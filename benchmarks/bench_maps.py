@@ -46,9 +46,9 @@ from shapely.geometry import box
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from parkgis.io.store import atomic_path  # noqa: E402
-from parkgis.maps import park_map, save_map  # noqa: E402
-from parkgis.model.park import Manifest, Park  # noqa: E402
+from parkgis.io.store import atomic_path
+from parkgis.maps import park_map, save_map
+from parkgis.model.park import Manifest, Park
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -68,7 +68,7 @@ def fabric(n: int, *, seed: int = 0) -> Park:
     rng = np.random.default_rng(seed)
     side = float(np.sqrt(n * 40_000.0))  # about 60 mu per parcel
     x0, y0 = 590_000.0, 3_577_000.0
-    points = rng.uniform(0, side, (n, 2)) + (x0, y0)
+    points = rng.uniform(0, side, (n, 2)) + np.array([x0, y0])
     extent = box(x0, y0, x0 + side, y0 + side)
     cells = shapely.get_parts(
         shapely.voronoi_polygons(shapely.multipoints(points), extend_to=extent, ordered=True)
@@ -137,7 +137,10 @@ def bench(n: int, runs: int, browser, folder: Path, *, explore: bool = True) -> 
     from offlinefolium.elements import _res as offline_files
 
     park = fabric(n)
-    out: dict = {"parcels": n, "vertices": int(shapely.get_num_coordinates(park.parcels.geometry.array).sum())}
+    out: dict = {
+        "parcels": n,
+        "vertices": int(shapely.get_num_coordinates(park.parcels.geometry.array).sum()),
+    }
     cases = {"parkgis": None, "explore": None} if explore else {"parkgis": None}
     for name in cases:
         path = folder / f"{name}-{n}.html"
@@ -151,10 +154,12 @@ def bench(n: int, runs: int, browser, folder: Path, *, explore: bool = True) -> 
             builds.append(time.perf_counter() - t0)
         for _ in range(runs):
             if name == "parkgis":
-                ready = "() => window.parkgisMaps && window.parkgisMaps[0] && window.parkgisMaps[0].ready"
+                ready = "() => (window.parkgisMaps || [])[0] && window.parkgisMaps[0].ready"
                 map_expr = "window.parkgisMaps[0].map"
             else:
-                ready = f"() => document.querySelectorAll('.leaflet-overlay-pane path').length >= {n}"
+                ready = (
+                    f"() => document.querySelectorAll('.leaflet-overlay-pane path').length >= {n}"
+                )
                 map_expr = "window[Object.keys(window).find(k => /^map_[0-9a-f]+$/.test(k))]"
             rendered, zoom, pan = _open(browser, path, ready, map_expr, offline_files)
             renders.append(rendered)
@@ -217,8 +222,8 @@ def _print(row: dict) -> None:
         if name in row:
             r = row[name]
             print(
-                f"{name:10} {r['html_bytes'] / 1e6:9.2f} {r['build_s']:8.2f} {r['rendered_s']:9.2f} "
-                f"{r['zoom_s']:7.3f} {r['pan_s']:7.3f}"
+                f"{name:10} {r['html_bytes'] / 1e6:9.2f} {r['build_s']:8.2f} "
+                f"{r['rendered_s']:9.2f} {r['zoom_s']:7.3f} {r['pan_s']:7.3f}"
             )
     if "ratio_parkgis_to_explore" in row:
         r = row["ratio_parkgis_to_explore"]

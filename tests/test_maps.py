@@ -316,28 +316,31 @@ def test_legend_rows_count_parcels_and_sum_mu():
 
 def test_summary_figures_by_hand():
     parcels = pd.DataFrame(
-        {
-            "parcel_id": ["A", "B", "C", "D", "E", "F"],
-            "acquisition_status": [
-                "acquired",
-                "unacquired",
-                "supplied",
-                "leveled",
-                "acquiring",
-                "leveled",
-            ],
-            "project_id": [None, None, "P1", None, None, None],
-        }
+        {"acquisition_status": ["acquired", "unacquired", "supplied", "leveled", "acquiring", "?"]}
     )
-    allocations = pd.DataFrame({"project_id": ["P2"], "parcel_id": ["F"], "mu": [5.0]})
-    figures = summary_figures(
-        parcels, pd.Series([10.0, 20.0, 30.0, 40.0, 50.0, 60.0]), allocations=allocations
-    )
-    assert figures["total_mu"] == 210.0
-    assert figures["acquired_mu"] == 10 + 30 + 40 + 60
+    area = pd.Series([10.0, 20.0, 30.0, 40.0, 50.0, np.nan])
+    figures = summary_figures(parcels, area, available_mu=7.5)
+    assert figures["total_mu"] == 150.0
+    assert figures["acquired_mu"] == 10 + 30 + 40
     assert figures["acquiring_mu"] == 50.0
     assert figures["unacquired_mu"] == 20.0
-    assert figures["available_mu"] == 10 + 40  # F is allocated to P2, C held by P1
+    assert figures["available_mu"] == 7.5 and figures["undrawn"] == 1
+
+
+def test_the_summary_panel_agrees_with_parkgis_reserve():
+    from parkgis.reserve import reserve_figures
+
+    projects = pd.DataFrame({"project_id": ["P1"], "name": ["甲"], "stage": ["signed"]})
+    park = make_park(
+        ["acquired", "leveled", "leveled", "unacquired"],
+        project_ids=["P1", None, None, None],
+        projects=projects,
+    )
+    summary = {r["key"]: r["value"] for r in map_payload(park)["summary"]}
+    available = reserve_figures(park)["available_mu"]
+    assert available == pytest.approx(2 * 14.997, abs=0.01)  # the two unallocated leveled squares
+    assert summary["available"] == f"{available:,.1f} 亩"
+    assert summary["unacquired"] == f"{float(gross_area_mu(park.parcels).iloc[3]):,.1f} 亩"
 
 
 def test_label_zoom_follows_parcel_size():
@@ -627,7 +630,20 @@ def test_cli_writes_maps_park_html_in_the_current_folder(tmp_path, monkeypatch):
     assert out.is_file() and result.output.strip() == str(out.relative_to(tmp_path))
     assert data_of(out.read_text("utf-8"))["parcels"]["cols"][0]["values"] == [XSS, "乙"]
     result = CliRunner().invoke(
-        cli, ["map", str(folder), "-o", "x.html", "--online", "--color-by", "zone", "--lang", "en"]
+        cli,
+        [
+            "map",
+            str(folder),
+            "-o",
+            "x.html",
+            "--online",
+            "--color-by",
+            "zone",
+            "--lang",
+            "en",
+            "--simplify",
+            "1",
+        ],
     )
     assert result.exit_code == 0, result.output
     data = data_of((tmp_path / "x.html").read_text("utf-8"))
@@ -645,3 +661,25 @@ def test_cli_missing_tianditu_key_exits_with_the_reason(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["map", "--basemap", "tianditu-vec", "--tianditu-key", KEY])
     assert result.exit_code == 0, result.output
     assert KEY in (tmp_path / "maps" / "yuanba.html").read_text("utf-8")
+
+
+def test_parcels_without_geometry_are_counted_and_reported_not_dropped():
+    park = make_park(["supplied", "unacquired", "supplied"])
+    geoms = list(park.parcels.geometry)
+    geoms[1] = None
+    park = park.replace(parcels=park.parcels.set_geometry(geoms, crs="EPSG:4544"))
+    data = data_of(map_html(park_map(park)))
+    assert data["parcels"]["fp"] == [1, 0, 1]
+    assert [c["count"] for c in data["legend"]["classes"]] == [1, 2]
+    summary = {r["key"]: r["value"] for r in data["summary"]}
+    assert summary["undrawn"] == "1"
+    assert data["parcels"]["lp"][2:4] == [None, None]
+
+
+def test_the_map_still_draws_when_the_reserve_figures_cannot_be_had():
+    # a ledger date the reserve arithmetic cannot read ("下半年") stops parkgis reserve,
+    # not the map: the panel shows a dash and says why
+    park = make_park(["acquiring", "supplied"], extra={"expected_acquisition": ["下半年", None]})
+    data = data_of(map_html(park_map(park)))
+    row = next(r for r in data["summary"] if r["key"] == "available")
+    assert row["value"] == "—" and "下半年" in row["note"]

@@ -41,7 +41,7 @@ from parkgis.errors import DataError, ParkgisError
 from parkgis.gaps import GAPS, gap_figures, gaps_table
 from parkgis.measure.crs import CGCS2000
 from parkgis.model.park import Park
-from parkgis.model.schema import field_label
+from parkgis.model.schema import TABLES, field_label
 from parkgis.model.vocab import ACQUISITION, STAGE, TITLE, VOCABULARIES
 from parkgis.reserve import reserve_figures
 from parkgis.tables import area_by, area_table
@@ -394,8 +394,12 @@ def brief_content(
         raise BriefError("give since_park or since_date, not both")
     scope = _select(park, zone=zone, parcels=parcels, project=project, lang=lang)
     table = buildable if buildable is not None else buildable_table(park)
+    if not include_private:
+        park = _redacted(park)
+        since_park = _redacted(since_park) if since_park is not None else None
     ids = [_id(v) for v in park.parcels["parcel_id"]]
-    in_scope = np.array([pid in set(scope.parcel_ids) for pid in ids], dtype=bool)
+    wanted = set(scope.parcel_ids)
+    in_scope = np.array([pid in wanted for pid in ids], dtype=bool)
     reserve = reserve_figures(park, as_of=today, buildable=table)
     areas = area_table(park.parcels)
     status_mu = area_by(areas[in_scope], "acquisition_status") if in_scope.any() else None
@@ -448,7 +452,7 @@ def brief_content(
         scenario=scenario,
         scenario_args=scenario_args,
         changes=_changes(park, scope, ids, since, since_park, since_label, since_date, lang),
-        cost=_cost(park, areas, in_scope, lang),
+        cost=_cost(park, areas, in_scope),
         atlas=_atlas(park, rows, lang, include_private) if atlas else (),
         notes=notes,
         include_private=include_private,
@@ -458,6 +462,31 @@ def brief_content(
 
 
 # --------------------------------------------------------------------------- scope
+
+
+def _redacted(park: Park) -> Park:
+    """The park without its private fields.
+
+    Private columns outside the schema (``owner_name`` …) are dropped and
+    private text columns (a company's name) blanked. Ids, numbers, dates and
+    vocabulary codes are not personal data and stay, so every figure is
+    computed as the commands compute it.
+    """
+    private = set(park.manifest.private_fields)
+    if not private:
+        return park
+    changes = {}
+    for table in ("parcels", "projects", "allocations"):
+        frame = getattr(park, table)
+        hit = [c for c in frame.columns if c in private and c != "geometry"]
+        if not hit:
+            continue
+        fields = {f.name: f.kind for f in TABLES[table].fields}
+        frame = frame.drop(columns=[c for c in hit if c not in fields])
+        for column in (c for c in hit if fields.get(c) == "text"):
+            frame = frame.assign(**{column: pd.Series(None, index=frame.index, dtype=object)})
+        changes[table] = frame
+    return park.replace(**changes) if changes else park
 
 
 def _select(
@@ -906,7 +935,7 @@ def _changes(
 # --------------------------------------------------------------------------- cost
 
 
-def _cost(park: Park, areas: pd.DataFrame, in_scope: np.ndarray, lang: str) -> CostEstimate | None:
+def _cost(park: Park, areas: pd.DataFrame, in_scope: np.ndarray) -> CostEstimate | None:
     setting = park.manifest.settings.get("compensation_wan_per_mu")
     if setting is None:
         return None

@@ -100,6 +100,7 @@ def _styles(doc: Any, lang: str) -> None:
             fonts = rpr.makeelement(qn("w:rFonts"), {})
             rpr.insert(0, fonts)
         fonts.set(qn("w:eastAsia"), east_asia)
+        fonts.attrib.pop(qn("w:eastAsiaTheme"), None)  # a theme font would override it
         if name == "Normal":
             language = rpr.find(qn("w:lang"))
             if language is None:
@@ -164,16 +165,10 @@ def _table(doc: Any, block: Table) -> None:
     table = doc.add_table(rows=1 + len(block.rows), cols=len(block.columns))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    properties = table._tbl.tblPr
-    width = properties.find(qn("w:tblW"))
-    if width is None:
-        width = properties.makeelement(qn("w:tblW"), {})
-        properties.append(width)
+    table.autofit = False  # <w:tblLayout w:type="fixed"/>: Word keeps the widths given
+    width = table._tbl.tblPr.find(qn("w:tblW"))  # python-docx's template always has one
     width.set(qn("w:w"), str(round(TEXT_WIDTH_MM / 25.4 * 1440)))
     width.set(qn("w:type"), "dxa")
-    layout = properties.makeelement(qn("w:tblLayout"), {qn("w:type"): "fixed"})
-    properties.append(layout)
     widths = [Mm(TEXT_WIDTH_MM * share) for share in block.widths]
     for column, w in zip(table.columns, widths, strict=True):
         column.width = w

@@ -149,7 +149,6 @@ def render_figures(b: Briefing, keys: Iterable[str], *, font: str = "auto") -> d
         "font.family": "sans-serif",
         "font.sans-serif": [*([choice.family] if choice.family else []), "DejaVu Sans"],
         "axes.unicode_minus": False,
-        "svg.hashsalt": "parkgis",
     }
     out = {}
     with matplotlib.rc_context(rc):

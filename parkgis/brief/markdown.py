@@ -23,18 +23,25 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&])")
 _LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
 
 
-def escape_markdown(text: str) -> str:
+def escape_markdown(text: str, *, line_start: bool = False) -> str:
     r"""Escape text so that Markdown shows it as written.
+
+    ``line_start`` also escapes what would start a list or a setext heading
+    (``- ``, ``1.``) at the beginning of a paragraph.
 
     Examples
     --------
     >>> escape_markdown("<b>A|B</b> {{ 7*7 }}")
     '\\<b\\>A\\|B\\</b\\> {{ 7\\*7 }}'
+    >>> escape_markdown("1. 150.00", line_start=True)
+    '1\\. 150.00'
     """
     flat = " ".join(str(text).split())
     escaped = _SPECIAL.sub(r"\\\1", flat)
+    if not line_start:
+        return escaped
     return _LINE_START.sub(
-        lambda m: m[1] + ("\\" + m[2] if not m[2].isdigit() else m[2] + "\\"), escaped
+        lambda m: m[1] + (m[2] + "\\" if m[2].isdigit() else "\\" + m[2]), escaped
     )
 
 
@@ -71,7 +78,8 @@ def markdown_text(b: Briefing, blocks: list[Block], links: dict[str, str]) -> st
         if isinstance(block, Heading):
             out.append(f"{'#' * (block.level + 1)} {e(block.text)}")
         elif isinstance(block, Paragraph):
-            out.append(f"*{e(block.text)}*" if block.note else e(block.text))
+            text = e(block.text, line_start=True)
+            out.append(f"*{text}*" if block.note else text)
         elif isinstance(block, Bullets):
             out.append(
                 "\n".join(

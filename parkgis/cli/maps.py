@@ -72,6 +72,16 @@ def default_map_path(park_name: str) -> Path:
     metavar="KEY",
     help="Tianditu browser key (default: $TIANDITU_KEY); written into the map.",
 )
+@click.option(
+    "--simplify",
+    "simplify_m",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="METRES",
+    help="Draw parcels simplified to this tolerance, for very large parks "
+    "(areas are always measured on the full geometry).",
+)
 @lang_option
 @loose_file_options
 @handle_errors
@@ -83,6 +93,7 @@ def map_(
     include_private,
     offline,
     tianditu_key,
+    simplify_m,
     lang,
     crs,
     encoding,
@@ -109,6 +120,7 @@ def map_(
         include_private=include_private,
         offline=offline,
         tianditu_key=tianditu_key,
+        simplify_m=simplify_m,
     )
     path = save_map(m, output or default_map_path(loaded.park.name), offline=offline)
     click.echo(f"{path}")

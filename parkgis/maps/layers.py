@@ -39,16 +39,18 @@ import pandas as pd
 import shapely
 
 from parkgis.constraints import constraint_setbacks, park_rules
+from parkgis.errors import ParkgisError
 from parkgis.maps import gcj02
 from parkgis.maps.basemaps import GCJ02, Basemap, MapError
 from parkgis.maps.legend import legend_rows, summary_figures
 from parkgis.maps.style import legend_title, parcel_classes, ui_strings
 from parkgis.measure.area import gross_area_mu
-from parkgis.measure.crs import CGCS2000, local_gk_crs
+from parkgis.measure.crs import CGCS2000, local_gk_crs, lonlat_bounds
 from parkgis.measure.units import SQM_PER_MU
 from parkgis.model.park import Park
 from parkgis.model.schema import TABLES, field_label
 from parkgis.model.vocab import CONSTRAINT_KIND, VOCABULARIES
+from parkgis.reserve import reserve_figures
 
 __all__ = [
     "DEFAULT_FIELDS",
@@ -83,7 +85,6 @@ PROJECT_FIELDS: tuple[str, ...] = ("name", "company", "investment_wan", "stage",
 """Fields of each project a parcel belongs to, shown under the parcel's."""
 
 _ZONE_CLOSE_M = 10.0  # joins a zone's parcels across roads up to 20 m wide
-_OUTLINE_CLOSE_M = 30.0
 _LABEL_PX = 60  # a parcel is labelled once its median side spans this many pixels
 _AREA_FIELDS = {"area_mu", "declared_area_mu", "land_demand_mu"}
 
@@ -131,14 +132,15 @@ def map_payload(
     parcels = park.parcels.reset_index(drop=True)
     area_mu = gross_area_mu(parcels)
     shifted = any(b.datum == GCJ02 for b in basemaps)
-    centre_lon = _centre_lon(parcels)
-    gk = local_gk_crs(centre_lon)
+    centre = _centre_lonlat(parcels)
+    gk = local_gk_crs(centre[0])
 
     codes, cats = parcel_classes(parcels, by=color_by, lang=lang, projects=park.projects)
     index = {c.code: i for i, c in enumerate(cats)}
     legend = legend_rows(codes, cats, area_mu)
 
-    display = _display_geoms(parcels, gk=gk, simplify_m=simplify_m, shifted=shifted)
+    metric = parcels.geometry.to_crs(gk)  # the local Gauss-Kruger zone, for buffers
+    display = _display_geoms(parcels, metric, simplify_m=simplify_m, shifted=shifted)
     encoded = encode_polygons(display)
     origin = encoded.pop("origin")
     label_points = shapely.point_on_surface(display)
@@ -147,7 +149,8 @@ def map_payload(
     columns, keys = _popup_columns(parcels, area_mu, park, fields, include_private, lang)
     projects, per_parcel = _projects(parcels, park, include_private, lang)
 
-    figures = summary_figures(parcels, area_mu, allocations=park.allocations)
+    available, why_not = _available_mu(park)
+    figures = summary_figures(parcels, area_mu, available_mu=available)
     bounds = _bounds(display)
     payload: dict[str, Any] = {
         "version": 1,
@@ -159,7 +162,7 @@ def map_payload(
         "bounds": bounds,
         "label_zoom": label_zoom(area_mu, lat=(bounds[0][0] + bounds[1][0]) / 2),
         "basemaps": [_basemap_payload(b, lang) for b in basemaps],
-        "shift": _shift_payload(parcels, ui) if shifted else None,
+        "shift": _shift_payload(centre, ui) if shifted else None,
         "legend": {
             "title": legend_title(color_by, lang),
             "field": color_by,
@@ -188,9 +191,9 @@ def map_payload(
         },
         "projects": projects,
         "constraints": _constraints_payload(park, gk=gk, shifted=shifted, lang=lang),
-        "zones": _zones_payload(parcels, area_mu, gk=gk, shifted=shifted, ui=ui),
-        "outline": _outline(parcels, gk=gk, shifted=shifted),
-        "summary": _summary_payload(figures, ui),
+        "zones": _zones_payload(parcels, area_mu, metric, shifted=shifted, ui=ui),
+        "outline": _outline(metric, parcels, shifted=shifted),
+        "summary": _summary_payload(figures, ui, why_not=why_not),
     }
     return payload
 
@@ -272,25 +275,21 @@ def label_zoom(area_mu: pd.Series, *, lat: float) -> int:
     return int(min(19, max(12, math.ceil(zoom))))
 
 
-def _centre_lon(parcels: gpd.GeoDataFrame) -> float:
-    if parcels.crs is None:
-        gross_area_mu(parcels)  # raises CRSMissingError with the message users know
-    bounds = (
-        parcels.to_crs(CGCS2000).total_bounds if len(parcels) else np.array([105.0, 0, 105.0, 0])
-    )
-    if not np.isfinite(bounds).all():
-        return 105.0
-    return float((bounds[0] + bounds[2]) / 2)
+def _centre_lonlat(parcels: gpd.GeoDataFrame) -> tuple[float, float]:
+    bounds = parcels.total_bounds
+    if not len(parcels) or not np.isfinite(bounds).all():
+        return (105.0, 35.0)
+    lon0, lat0, lon1, lat1 = lonlat_bounds(tuple(bounds), parcels.crs)
+    return ((lon0 + lon1) / 2, (lat0 + lat1) / 2)
 
 
 def _display_geoms(
-    parcels: gpd.GeoDataFrame, *, gk: Any, simplify_m: float, shifted: bool
+    parcels: gpd.GeoDataFrame, metric: gpd.GeoSeries, *, simplify_m: float, shifted: bool
 ) -> np.ndarray:
     geoms = parcels.geometry
     if simplify_m > 0:
-        metric = geoms.to_crs(gk)
         simple = shapely.coverage_simplify(np.asarray(metric.array, dtype=object), simplify_m)
-        geoms = gpd.GeoSeries(simple, crs=gk, index=geoms.index)
+        geoms = gpd.GeoSeries(simple, crs=metric.crs, index=geoms.index)
     values = np.asarray(geoms.to_crs(CGCS2000).array, dtype=object)
     values = shapely.force_2d(values)
     if shifted:
@@ -358,7 +357,7 @@ def _popup_columns(
     columns = []
     for name in chosen:
         values = area_mu if name == "area_mu" else parcels[name]
-        text = [_display(name, v, lang) for v in values.tolist()]
+        text = _display_values(name, values.tolist(), lang)
         columns.append(_column(field_label(name, lang), text))
     keys = {
         key: chosen.index(name) if name in chosen else -1
@@ -400,7 +399,7 @@ def _projects(
     cols = [
         _column(
             schema.field(f).label(lang),
-            [_display(f, v, lang, table="projects") for v in rows[f].tolist()],
+            _display_values(f, rows[f].tolist(), lang, table="projects"),
         )
         for f in names
     ]
@@ -417,6 +416,23 @@ def _column(label: str, values: list[str | None]) -> dict[str, Any]:
     if len(uniques) * 2 <= len(values):
         return {"label": label, "dict": [str(u) for u in uniques], "idx": codes.tolist()}
     return {"label": label, "values": values}
+
+
+def _display_values(
+    name: str, values: list[Any], lang: str, *, table: str = "parcels"
+) -> list[str | None]:
+    """:func:`_display` over a column, once per distinct value."""
+    cache: dict[Any, str | None] = {}
+    out: list[str | None] = []
+    for value in values:
+        try:
+            shown = cache[value]
+        except KeyError:
+            shown = cache[value] = _display(name, value, lang, table=table)
+        except TypeError:  # unhashable
+            shown = _display(name, value, lang, table=table)
+        out.append(shown)
+    return out
 
 
 def _display(name: str, value: Any, lang: str, *, table: str = "parcels") -> str | None:
@@ -455,15 +471,25 @@ def _legend_text(count: int, mu: float, ui: dict[str, str]) -> str:
     return f"{count} {ui['count']} · {mu:,.1f} {ui['mu']}"
 
 
-def _summary_payload(figures: dict[str, float], ui: dict[str, str]) -> list[dict[str, str]]:
-    rows = [
-        {
-            "key": key,
-            "label": ui[f"summary_{key}"],
-            "value": f"{figures[key + '_mu']:,.1f} {ui['mu']}",
-        }
-        for key in ("total", "acquired", "acquiring", "available", "unacquired")
-    ]
+def _available_mu(park: Park) -> tuple[float, str | None]:
+    """Net buildable, unallocated land as ``parkgis reserve`` counts it, or why not."""
+    try:
+        return float(reserve_figures(park)["available_mu"]), None
+    except ParkgisError as exc:  # the map still draws; the panel says why
+        return math.nan, str(exc)
+
+
+def _summary_payload(
+    figures: dict[str, float], ui: dict[str, str], *, why_not: str | None = None
+) -> list[dict[str, str]]:
+    rows = []
+    for key in ("total", "acquired", "acquiring", "available", "unacquired"):
+        mu = figures[key + "_mu"]
+        row = {"key": key, "label": ui[f"summary_{key}"], "value": f"{mu:,.1f} {ui['mu']}"}
+        if key == "available" and why_not is not None:
+            row["value"] = "—"
+            row["note"] = why_not
+        rows.append(row)
     if figures["undrawn"]:
         rows.append(
             {
@@ -487,11 +513,10 @@ def _basemap_payload(basemap: Basemap, lang: str) -> dict[str, Any]:
     }
 
 
-def _shift_payload(parcels: gpd.GeoDataFrame, ui: dict[str, str]) -> dict[str, Any]:
+def _shift_payload(centre: tuple[float, float], ui: dict[str, str]) -> dict[str, Any]:
     from pyproj import Geod
 
-    bounds = parcels.to_crs(CGCS2000).total_bounds
-    lon, lat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    lon, lat = centre
     slon, slat = gcj02.wgs84_to_gcj02(lon, lat)
     metres = Geod(ellps="GRS80").inv(lon, lat, float(slon), float(slat))[2]
     return {
@@ -555,7 +580,12 @@ def _constraints_payload(park: Park, *, gk: Any, shifted: bool, lang: str) -> di
 
 
 def _zones_payload(
-    parcels: gpd.GeoDataFrame, area_mu: pd.Series, *, gk: Any, shifted: bool, ui: dict[str, str]
+    parcels: gpd.GeoDataFrame,
+    area_mu: pd.Series,
+    metric: gpd.GeoSeries,
+    *,
+    shifted: bool,
+    ui: dict[str, str],
 ) -> list[dict[str, Any]]:
     if "acquisition_status" not in parcels.columns:
         return []
@@ -569,7 +599,7 @@ def _zones_payload(
         else pd.Series([None] * len(parcels))
     )
     zone = zone.where(zone.notna(), "")
-    metric = parcels.geometry.to_crs(gk)
+    gk = metric.crs
     out = []
     for name in sorted(set(zone[unacquired])):
         mask = unacquired & zone.eq(name)
@@ -591,12 +621,28 @@ def _zones_payload(
     return out
 
 
-def _outline(parcels: gpd.GeoDataFrame, *, gk: Any, shifted: bool) -> dict[str, Any] | None:
+def _outline(
+    metric: gpd.GeoSeries, parcels: gpd.GeoDataFrame, *, shifted: bool
+) -> dict[str, Any] | None:
+    """The park's shape for the minimap: the convex hull of each zone, merged.
+
+    Cheap at any size (no union of thousands of parcels) and enough at the
+    minimap's scale.
+    """
     present = ~(parcels.geometry.isna() | parcels.geometry.is_empty)
     if not present.any():
         return None
-    metric = np.asarray(parcels.geometry[present].to_crs(gk).array, dtype=object)
-    grown = shapely.buffer(metric, _OUTLINE_CLOSE_M, quad_segs=2, join_style="mitre")
-    outline = shapely.buffer(shapely.union_all(grown), -_OUTLINE_CLOSE_M, join_style="mitre")
-    outline = shapely.simplify(outline, 5.0)
+    gk = metric.crs
+    metric = np.asarray(metric[present].array, dtype=object)
+    zone = parcels["zone"][present] if "zone" in parcels.columns else None
+    keys = (
+        pd.Series([""] * len(metric), dtype=object)
+        if zone is None
+        else zone.astype(object).where(zone.notna(), "").reset_index(drop=True)
+    )
+    hulls = [
+        shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(metric[idx])))
+        for idx in keys.groupby(keys, sort=True).indices.values()
+    ]
+    outline = shapely.simplify(shapely.union_all(hulls), 5.0)
     return _geojson(_to_display(gpd.GeoSeries([outline], crs=gk), shifted)[0], {})

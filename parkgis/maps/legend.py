@@ -19,7 +19,6 @@ from parkgis.model.vocab import ACQUISITION
 __all__ = ["legend_rows", "summary_figures"]
 
 _ACQUIRED_FROM = ACQUISITION.rank("acquired")
-_AVAILABLE = {"acquired", "leveled"}
 
 
 def legend_rows(
@@ -66,56 +65,36 @@ def legend_rows(
 
 
 def summary_figures(
-    parcels: pd.DataFrame,
-    area_mu: pd.Series,
-    *,
-    allocations: pd.DataFrame | None = None,
+    parcels: pd.DataFrame, area_mu: pd.Series, *, available_mu: float
 ) -> dict[str, float]:
     """The summary panel's figures, in mu.
 
     ``total_mu`` all parcels; ``acquired_mu`` parcels acquired or further
     along the chain (acquired … supplied); ``acquiring_mu`` being acquired;
-    ``unacquired_mu`` not yet acquired; ``available_mu`` acquired or leveled
-    parcels held by no project (neither a ``project_id`` nor an allocation),
-    by gross area (constraint corridors are not subtracted here);
-    ``undrawn`` the number of parcels without geometry.
+    ``unacquired_mu`` not yet acquired (the reserve, by gross area);
+    ``available_mu`` as given (the shell passes
+    :func:`parkgis.reserve.reserve_figures`'s net buildable land of acquired or
+    leveled parcels held by no project, so the map and ``parkgis reserve``
+    agree); ``undrawn`` the number of parcels without geometry.
 
     Examples
     --------
-    >>> parcels = pd.DataFrame({
-    ...     "parcel_id": ["A", "B", "C", "D"],
-    ...     "acquisition_status": ["acquired", "unacquired", "supplied", "leveled"],
-    ...     "project_id": [None, None, "P1", None],
-    ... })
-    >>> figures = summary_figures(parcels, pd.Series([15.0, 30.0, 45.0, 60.0]))
-    >>> figures["total_mu"], figures["acquired_mu"], figures["available_mu"]
-    (150.0, 120.0, 75.0)
+    >>> parcels = pd.DataFrame({"acquisition_status": ["acquired", "unacquired", "supplied"]})
+    >>> figures = summary_figures(parcels, pd.Series([15.0, 30.0, 45.0]), available_mu=12.5)
+    >>> [figures[k] for k in ("total_mu", "acquired_mu", "unacquired_mu", "available_mu")]
+    [90.0, 60.0, 30.0, 12.5]
     """
-    status = parcels.get(
-        "acquisition_status", pd.Series([None] * len(parcels), index=parcels.index)
-    )
-    status = status.reset_index(drop=True).map(
-        lambda v: ACQUISITION.code(v) if v in ACQUISITION else None
-    )
+    column = parcels.get("acquisition_status")
+    values = [None] * len(parcels) if column is None else column.tolist()
+    codes = {v: ACQUISITION.code(v) if v in ACQUISITION else None for v in set(values)}
+    status = pd.Series([codes[v] for v in values], dtype=object)
     area = pd.Series(area_mu.to_numpy(), dtype=float)
-    rank = status.map(lambda c: ACQUISITION.rank(c) if c else -1)
-    held = _held_by_project(parcels, allocations).reset_index(drop=True)
+    rank = status.map(lambda c: ACQUISITION.rank(c) if isinstance(c, str) else -1)
     return {
         "total_mu": float(area.sum()),
         "acquired_mu": float(area[rank >= _ACQUIRED_FROM].sum()),
         "acquiring_mu": float(area[status == "acquiring"].sum()),
-        "available_mu": float(area[status.isin(_AVAILABLE) & ~held].sum()),
+        "available_mu": float(available_mu),
         "unacquired_mu": float(area[status == "unacquired"].sum()),
         "undrawn": float(area.isna().sum()),
     }
-
-
-def _held_by_project(parcels: pd.DataFrame, allocations: pd.DataFrame | None) -> pd.Series:
-    held = pd.Series(False, index=parcels.index)
-    if "project_id" in parcels.columns:
-        pid = parcels["project_id"]
-        held |= pid.notna() & pid.astype(str).str.strip().ne("")
-    if allocations is not None and len(allocations) and "parcel_id" in parcels.columns:
-        alloc = allocations.dropna(subset=["project_id", "parcel_id"])
-        held |= parcels["parcel_id"].astype(str).isin(set(alloc["parcel_id"].astype(str)))
-    return held

@@ -345,7 +345,9 @@
       box.appendChild(el("div", "parkgis-summary-title", data.title));
       var table = el("table", "parkgis-summary-table");
       data.summary.forEach(function (s) {
-        row(table, s.label, s.value, "parkgis-summary-row").setAttribute("data-key", s.key);
+        var tr = row(table, s.label, s.value, "parkgis-summary-row");
+        tr.setAttribute("data-key", s.key);
+        if (s.note) tr.title = s.note;
       });
       box.appendChild(table);
       return box;
