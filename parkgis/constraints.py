@@ -38,6 +38,7 @@ import pandas as pd
 
 from parkgis.errors import DataError
 from parkgis.model.park import Park
+from parkgis.model.values import is_blank
 from parkgis.model.vocab import CONSTRAINT_KIND
 
 if sys.version_info >= (3, 11):
@@ -130,24 +131,15 @@ class ConstraintRules:
 
 def _where(frame: pd.DataFrame, pos: int) -> str:
     for key in ("constraint_id", "name"):
-        if key in frame.columns and not _is_blank(frame[key].iloc[pos]):
+        if key in frame.columns and not is_blank(frame[key].iloc[pos]):
             return f"constraints row {pos + 1} ({key}={frame[key].iloc[pos]})"
     return f"constraints row {pos + 1}"
 
 
-def _is_blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() in {"", "-", "—", "/"}
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _optional_number(value: object, what: str) -> float | None:
-    if _is_blank(value):
+    if is_blank(value):
         return None
     return _number(value, what)
 
@@ -368,7 +360,7 @@ def constraint_layer(frame: gpd.GeoDataFrame, *, name: str | Sequence[str]) -> g
     names = [name] if isinstance(name, str) else list(name)
     out = frame.copy()
     kinds = out["kind"] if "kind" in out.columns else pd.Series(None, index=out.index, dtype=object)
-    blank = kinds.map(_is_blank).to_numpy(dtype=bool)
+    blank = kinds.map(is_blank).to_numpy(dtype=bool)
     if blank.any():
         found = next((CONSTRAINT_KIND.code(n) for n in names if n in CONSTRAINT_KIND), None)
         if found is None:
@@ -419,7 +411,7 @@ def constraint_setbacks(
         row = constraints.iloc[pos]
         where = _where(constraints, pos)
         kind_value = row.get("kind")
-        if _is_blank(kind_value):
+        if is_blank(kind_value):
             msg = f"{where} has no kind; give it one (hv_line/高压线, river/河流, ...)"
             raise DataError(msg)
         kind = CONSTRAINT_KIND.code(str(kind_value), where=where)
@@ -461,7 +453,7 @@ def constraint_setbacks(
         rows.append(
             {
                 "constraint_id": row.get("constraint_id"),
-                "name": name if not _is_blank(name) else None,
+                "name": name if not is_blank(name) else None,
                 "kind": kind,
                 "voltage_kv": voltage if voltage is not None else np.nan,
                 "setback_m": float(value),

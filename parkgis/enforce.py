@@ -39,6 +39,7 @@ from parkgis.gaps import BUILT_STAGES
 from parkgis.measure.area import area_m2
 from parkgis.measure.units import SQM_PER_MU
 from parkgis.model.park import Park
+from parkgis.model.values import id_text, is_blank
 from parkgis.model.vocab import TITLE
 
 __all__ = [
@@ -97,7 +98,7 @@ def title_risks(park: Park) -> pd.DataFrame:
     parcel_title = _by_id(park.parcels, "title_status")
     rows = []
     for _, project in projects.iterrows():
-        pid = _id(project.get("project_id"))
+        pid = id_text(project.get("project_id"))
         if pid is None:
             continue
         mine = alloc[alloc["project_id"] == pid]
@@ -188,10 +189,10 @@ def enforcement_check(
     piece_mu = _mu(pieces, crs)
 
     alloc = effective_allocations(park)
-    projects = park.projects.assign(project_id=[_id(v) for v in park.projects["project_id"]])
+    projects = park.projects.assign(project_id=[id_text(v) for v in park.projects["project_id"]])
     project = projects.drop_duplicates("project_id").set_index("project_id")
     holders = alloc.groupby("parcel_id")["project_id"].agg(lambda s: list(dict.fromkeys(s)))
-    info = parcels.assign(parcel_id=[_id(v) for v in parcels["parcel_id"]])
+    info = parcels.assign(parcel_id=[id_text(v) for v in parcels["parcel_id"]])
 
     for k in range(len(patch_idx)):
         if piece_mu[k] * SQM_PER_MU < min_area_m2:
@@ -276,7 +277,7 @@ def enforcement_figures(findings: gpd.GeoDataFrame, *, patches: int) -> dict[str
         "patches_with_findings": int(findings["patch_id"].nunique()),
         "by_reason": by_reason,
         "findings": [
-            {k: (None if _blank(v) else v) for k, v in r.items()}
+            {k: (None if is_blank(v) else v) for k, v in r.items()}
             for r in table.to_dict(orient="records")
         ],
     }
@@ -300,7 +301,7 @@ def illustrative_patches(park: Park, *, share: float = 0.3) -> gpd.GeoDataFrame:
     targets = risks.loc[risks["risk"] == "building_without_title", "parcel_ids"].dropna()
     wanted = [pid for value in targets for pid in value.split(";")]
     parcels = park.parcels
-    ids = [_id(v) for v in parcels["parcel_id"]]
+    ids = [id_text(v) for v in parcels["parcel_id"]]
     crs = metric_crs(parcels)
     local = parcels.geometry.to_crs(crs)
     squares = []
@@ -349,11 +350,11 @@ def _patch_ids(patches: gpd.GeoDataFrame, id_field: str | None) -> list[str]:
                 f"{', '.join(map(str, patches.columns))}"
             )
             raise KeyError(msg)
-        return [str(_id(v)) for v in patches[id_field]]
+        return [str(id_text(v)) for v in patches[id_field]]
     for name in _PATCH_ID_FIELDS:
         for column in patches.columns:
             if str(column).lower() == name.lower():
-                return [str(_id(v)) for v in patches[column]]
+                return [str(id_text(v)) for v in patches[column]]
     return [str(k + 1) for k in range(len(patches))]
 
 
@@ -365,20 +366,10 @@ def _worst(values: list[Any]) -> str | None:
 def _by_id(frame: pd.DataFrame, column: str) -> dict[str | None, Any]:
     if column not in frame.columns:
         return {}
-    return dict(zip([_id(v) for v in frame["parcel_id"]], frame[column].tolist(), strict=True))
+    return dict(zip([id_text(v) for v in frame["parcel_id"]], frame[column].tolist(), strict=True))
 
 
-def _id(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _text(value: object) -> str | None:
-    return None if _blank(value) else str(value)
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
+    return None if is_blank(value) else str(value)

@@ -41,6 +41,7 @@ from parkgis.allocation import effective_allocations
 from parkgis.buildable import buildable_table
 from parkgis.errors import DataError
 from parkgis.model.park import Park
+from parkgis.model.values import as_date, ids_text, is_blank
 from parkgis.model.vocab import ACQUISITION, STAGE
 
 __all__ = [
@@ -78,7 +79,7 @@ def quarter_of(value: object) -> str | None:
     >>> quarter_of("2014-03-31"), quarter_of(dt.date(2014, 4, 1)), quarter_of(None)
     ('2014Q1', '2014Q2', None)
     """
-    day = _date(value)
+    day = as_date(value)
     return None if day is None else f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
@@ -161,7 +162,7 @@ def reserve_parcels(
     if len(table) != len(parcels):
         msg = f"the buildable table has {len(table)} rows but the park has {len(parcels)} parcels"
         raise DataError(msg)
-    ids = _text(parcels["parcel_id"])
+    ids = _id_series(parcels["parcel_id"])
     net = table["net_mu"].to_numpy(dtype=float)
     gross = table["gross_mu"].to_numpy(dtype=float)
     alloc = (
@@ -245,7 +246,7 @@ def reserve_projects(
     """
     projects = park.projects
     parcels = park.parcels
-    ids = _text(parcels["parcel_id"])
+    ids = _id_series(parcels["parcel_id"])
     if allocations is not None:
         alloc = allocations
     else:
@@ -258,7 +259,7 @@ def reserve_projects(
     held = alloc[parcel_status.isin(ACQUIRED_STATUSES)].groupby("project_id")["mu"].sum()
     early = alloc[parcel_status.isin(["unacquired", "acquiring"])].groupby("project_id")["mu"].sum()
 
-    pids = _text(pd.Series(_column(projects, "project_id"), dtype=object))
+    pids = _id_series(pd.Series(_column(projects, "project_id"), dtype=object))
     demand = pd.to_numeric(_column(projects, "land_demand_mu", pd.Series), errors="coerce")
     stage = pd.Series(_column(projects, "stage"), dtype=object)
     out = pd.DataFrame(
@@ -344,7 +345,7 @@ def reserve_figures(
     table = buildable if buildable is not None else buildable_table(park)
     scenario = apply_assumptions(park, assume or {})
     gross = pd.Series(
-        table["gross_mu"].to_numpy(dtype=float), index=_text(park.parcels["parcel_id"])
+        table["gross_mu"].to_numpy(dtype=float), index=_id_series(park.parcels["parcel_id"])
     )
     alloc = effective_allocations(scenario, area_mu=gross)
     shared = {"buildable": table, "allocations": alloc, "tolerance_mu": tolerance_mu}
@@ -363,7 +364,7 @@ def reserve_figures(
     demand = float(counted["need_mu"].sum())
     after_pipeline = available + pipeline
     after_reserve = after_pipeline + reserve
-    as_of_day = _date(as_of)
+    as_of_day = as_date(as_of)
     figures: dict[str, Any] = {
         "as_of": as_of_day.isoformat() if as_of_day else None,
         "tolerance_mu": tolerance_mu,
@@ -443,7 +444,7 @@ def _assumptions(
     out = []
     parcels = park.parcels
     zones = parcels["zone"] if "zone" in parcels.columns else pd.Series(None, index=parcels.index)
-    ids = _text(parcels["parcel_id"])
+    ids = _id_series(parcels["parcel_id"])
     for key, value in assume.items():
         hit = (zones == key).to_numpy() if (zones == key).any() else (ids == key).to_numpy()
         out.append(
@@ -484,37 +485,12 @@ def _quarter_at(value: object, parcel_id: object) -> str | None:
         raise DataError(msg) from None
 
 
-def _date(value: object) -> dt.date | None:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        raise DataError(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
-def _text(series: pd.Series) -> pd.Series:
-    """Ids as text: 17, 17.0 and "17" are the same id; blanks are None."""
 
-    def one(v: object) -> object:
-        if v is None or (isinstance(v, float) and v != v):
-            return None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v).strip()
 
-    values = series.to_numpy(dtype=object)
-    out = [v.strip() if type(v) is str else one(v) for v in values]
-    return pd.Series(out, index=series.index, dtype=object)
+def _id_series(series: pd.Series) -> pd.Series:
+    return pd.Series(ids_text(series.to_numpy(dtype=object)), index=series.index, dtype=object)
 
 
 def _column(frame: pd.DataFrame, name: str, kind: type = np.ndarray) -> Any:
@@ -529,10 +505,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     columns = list(frame.columns)
     values = [frame[c].to_numpy(dtype=object) for c in columns]
     return [
-        {c: (None if _blank(v) else v) for c, v in zip(columns, row, strict=True)}
+        {c: (None if is_blank(v) else v) for c, v in zip(columns, row, strict=True)}
         for row in zip(*values, strict=True)
     ]
 
 
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value)

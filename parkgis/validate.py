@@ -138,6 +138,7 @@ from parkgis.measure.crs import diagnose_coordinates, local_gk_crs
 from parkgis.measure.units import SQM_PER_MU, parse_area
 from parkgis.model.park import Park
 from parkgis.model.schema import TABLES, Field, ValueIssue, parse_date
+from parkgis.model.values import id_text, is_blank
 from parkgis.model.vocab import Vocabulary
 
 __all__ = ["CODES", "Problem", "find_problems", "validate"]
@@ -189,7 +190,6 @@ _AREA_CHECKS = "invalid-geometry areas, sliver, overlap, gap, area_mismatch, ove
 # Blank keys of these tables are reported as missing_parcel_id / missing_project_id.
 _KEYS_CHECKED_AS_IDS = frozenset({("parcels", "parcel_id"), ("projects", "project_id")})
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_BLANKS = frozenset({"", "-", "—", "/"})
 
 _Report = Callable[..., None]  # report(pos, text, **details): a problem at a row position
 _Add = Callable[..., None]  # add(code, pos, message, **details): a problem of a parcel
@@ -511,7 +511,7 @@ def _check_values(frame: pd.DataFrame, table: str, found: _Found) -> dict[str, n
             )
 
         if f.required and (table, f.name) not in _KEYS_CHECKED_AS_IDS:
-            for pos in np.flatnonzero([_blank(v) for v in values]):
+            for pos in np.flatnonzero([is_blank(v) for v in values]):
                 if (table, f.name, pos + 1) not in found.cells:
                     where = _where(table, pos + 1, key_name, keys[pos])
                     found.add(
@@ -536,7 +536,7 @@ def _check_terms(f: Field, vocab: Vocabulary, column: pd.Series, report: _Report
     values = column.to_numpy(dtype=object)
     for pos in np.flatnonzero(~column.isin(vocab.codes).to_numpy()):
         value = values[pos]
-        if _blank(value):
+        if is_blank(value):
             continue
         if isinstance(value, str) and value in vocab:
             code = vocab.code(value)
@@ -561,7 +561,7 @@ def _check_terms(f: Field, vocab: Vocabulary, column: pd.Series, report: _Report
 def _check_dates(f: Field, values: np.ndarray, report: _Report) -> None:
     """Report dates that cannot be read (written dates such as 2024年6月 are accepted)."""
     for pos, value in enumerate(values):
-        if _blank(value) or isinstance(value, (dt.date, pd.Timestamp)):
+        if is_blank(value) or isinstance(value, (dt.date, pd.Timestamp)):
             continue
         if isinstance(value, str) and _ISO_DATE.match(value):
             try:
@@ -580,7 +580,7 @@ def _check_numbers(f: Field, values: np.ndarray, report: _Report) -> np.ndarray:
     out = numbers.copy()
     for pos in np.flatnonzero(~(np.isfinite(numbers) & (numbers >= 0))):
         value = values[pos]
-        if _blank(value):
+        if is_blank(value):
             out[pos] = np.nan
             continue
         if f.kind == "area_mu":
@@ -1081,35 +1081,20 @@ def _crs_name(crs: CRS) -> str:
 # -- small helpers -----------------------------------------------------------
 
 
-def _blank(value: object) -> bool:
-    if value is None or value is pd.NaT or value is pd.NA:
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
-    if isinstance(value, str):
-        return value.strip() in _BLANKS
-    return False
 
 
-def _as_id(value: object) -> str | None:
-    """Ids are text: 17, "17" and 17.0 are the same id."""
-    if _blank(value):
-        return None
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _ids(frame: pd.DataFrame, column: str | None) -> list[str | None]:
     if column is None or column not in frame.columns:
         return [None] * len(frame)
-    return [_as_id(v) for v in frame[column].to_numpy(dtype=object)]
+    return [id_text(v) for v in frame[column].to_numpy(dtype=object)]
 
 
 def _id_at(frame: pd.DataFrame, column: str, pos: int) -> str | None:
     if column not in frame.columns or not 0 <= pos < len(frame):
         return None
-    return _as_id(frame[column].iloc[pos])
+    return id_text(frame[column].iloc[pos])
 
 
 def _plain(value: object) -> Any:

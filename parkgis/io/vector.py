@@ -52,6 +52,7 @@ from parkgis.errors import CRSMissingError, InputError
 from parkgis.io.encoding import detect_shapefile_encoding, detect_text_encoding
 from parkgis.measure.crs import check_coordinates, suggest_crs
 from parkgis.model.schema import TABLES
+from parkgis.model.values import id_text
 
 __all__ = ["BrokenFeature", "LayerRead", "read_layer"]
 
@@ -190,11 +191,11 @@ def read_layer(
         frame = frame.rename_geometry("geometry")
     ids = _id_column(frame, id_field, source, decisions)
     broken = [
-        BrokenFeature(pos + 1, _id_text(frame[ids].iloc[pos]) if ids else None, reason)
+        BrokenFeature(pos + 1, id_text(frame[ids].iloc[pos]) if ids else None, reason)
         for pos, reason in raw.broken
     ]
     if raw.repaired:
-        closed = [_name(p + 1, _id_text(frame[ids].iloc[p]) if ids else None) for p in raw.repaired]
+        closed = [_name(p + 1, id_text(frame[ids].iloc[p]) if ids else None) for p in raw.repaired]
         decisions.append(
             f"{len(closed)} feature(s) had a ring that was not closed; closed it by repeating "
             f"its first point: {_listing(closed)}"
@@ -210,7 +211,7 @@ def read_layer(
         decisions.append(
             f"{len(missing)} feature(s) have no geometry in the file, kept without one for "
             "validation to report: "
-            + _listing([_name(i + 1, _id_text(frame.at[i, ids]) if ids else None) for i in missing])
+            + _listing([_name(i + 1, id_text(frame.at[i, ids]) if ids else None) for i in missing])
         )
     frame = _settle_crs(frame, crs, raw.crs_origin, path, decisions)
     present = frame.geometry.dropna()
@@ -654,12 +655,6 @@ def _id_column(
     return hit
 
 
-def _id_text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip() or None
 
 
 def _name(feature: int, ident: str | None) -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from parkgis.errors import AreaParseError, VocabularyError
 from parkgis.measure.units import parse_area
+from parkgis.model.values import id_text, is_blank
 from parkgis.model.vocab import VOCABULARIES, Vocabulary
 
 if sys.version_info >= (3, 11):
@@ -176,17 +177,17 @@ class TableSchema:
                 continue
             col = out[f.name]
             if f.kind == "id":
-                out[f.name] = col.map(_id_text).astype(object)
+                out[f.name] = col.map(id_text).astype(object)
                 continue
             values = []
             for pos, value in enumerate(col.tolist()):
-                if _is_blank(value):
+                if is_blank(value):
                     values.append(None)
                     continue
                 try:
                     values.append(_normalise_value(f, value))
                 except (VocabularyError, AreaParseError, ValueError) as exc:
-                    rowkey = _id_text(out[key].iloc[pos]) if key and key in out.columns else None
+                    rowkey = id_text(out[key].iloc[pos]) if key and key in out.columns else None
                     issues.append(ValueIssue(self.name, f.name, pos + 1, rowkey, value, str(exc)))
                     values.append(value)
             out[f.name] = pd.Series(values, index=out.index, dtype=object)
@@ -223,23 +224,8 @@ def _key(name: object) -> str:
     return _PUNCT.sub("", text)
 
 
-def _is_blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and value != value:
-        return True
-    if value is pd.NaT or (not isinstance(value, str) and pd.isna(value) is True):
-        return True
-    return isinstance(value, str) and value.strip() in {"", "-", "—", "/"}
 
 
-def _id_text(value: object) -> str | None:
-    """Ids are text: 17 and "17" and 17.0 are the same id."""
-    if _is_blank(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _normalise_value(f: Field, value: object) -> object:
