@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         "--explore-100k", action="store_true", help="also run explore() at 100k (minutes)"
     )
     parser.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000])
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON file to write")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -207,10 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
         "results": results,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(RESULTS) as tmp_path:
+    with atomic_path(args.out) as tmp_path:
         tmp_path.write_text(json.dumps(report, indent=2) + "\n", "utf-8")
-    print(f"written {RESULTS}")
+    print(f"written {args.out}")
     return 0
 
 

@@ -97,6 +97,7 @@ def open_map(browser):
 
     def _open(path: Path, *, width: int = 1280, height: int = 800) -> Opened:
         context = browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
         opened = Opened(page)
@@ -141,13 +142,23 @@ def drawn_parcels(opened: Opened) -> int:
     )
 
 
+def settle(opened: Opened) -> None:
+    """Wait until the map is not moving (a popup pans the map into view)."""
+    opened.page.wait_for_function(
+        """() => { const m = window.parkgisMaps[0].map;
+             return !(m._panAnim && m._panAnim._inProgress) && !m._animatingZoom; }"""
+    )
+    opened.js("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def wait_for_popup(opened: Opened, parcel_id: str) -> str:
-    """Wait for the popup of ``parcel_id`` and return its title."""
+    """Wait for the popup of ``parcel_id`` and for the map to settle; return its title."""
     opened.page.wait_for_function(
         """(id) => { const t = document.querySelector('.parkgis-popup-title');
              return t && t.textContent.endsWith('(' + id + ')'); }""",
         arg=parcel_id,
     )
+    settle(opened)
     return opened.js("() => document.querySelector('.parkgis-popup-title').textContent")
 
 
@@ -306,6 +317,17 @@ def test_clicking_a_parcel_opens_a_popup_with_its_area_in_mu(open_map, tmp_path)
                 assert shown in text
         else:
             assert rows["征收状态"] == "未征收" and "项目名称" not in text
+        opened.js("() => window.parkgisMaps[0].map.closePopup()")
+    # hovering in and out of a parcel keeps it clickable (hover styling must not reset
+    # the layer's options)
+    for i in (0, 1, 0):
+        x, y = opened.point(i)
+        opened.page.mouse.move(x, y)
+        opened.page.wait_for_timeout(60)
+        opened.page.mouse.move(x + 3, y + 3)
+        opened.page.wait_for_timeout(60)
+    opened.page.mouse.click(*opened.point(1))
+    assert wait_for_popup(opened, "T-02") == "地块2 (T-02)"
     assert_clean(opened)
 
 
@@ -334,7 +356,7 @@ def test_hostile_names_show_exactly_as_written_and_nothing_runs(open_map, tmp_pa
         assert name in cells and notes[i] in cells
         if i == 0:
             assert '"><svg onload=alert(3)>' in cells and "{{ 6*7 }}" in cells
-        opened.page.mouse.click(5, 400)  # close the popup on an empty spot
+        opened.js("() => window.parkgisMaps[0].map.closePopup()")
     # the hover tooltip and the search list show the text as text too
     x, y = opened.point(1)
     opened.page.mouse.move(x, y)

@@ -75,7 +75,7 @@
     /* The park's own layers draw on one canvas (fast at 10,000 parcels and
        more); the map's default stays SVG for plugins that style SVG paths
        (leaflet-measure). */
-    var renderer = data.renderer === "svg" ? L.svg({ padding: 0.5 }) : L.canvas({ padding: 0.5, tolerance: 3 });
+    var renderer = data.renderer === "svg" ? L.svg({ padding: 0.1 }) : L.canvas({ padding: 0.1, tolerance: 3 });
     var state = { map: map, data: data, layers: {}, controls: {}, parcelLayers: [] };
     window.parkgisMaps.push(state);
     map.setMaxZoom(20);
@@ -142,6 +142,7 @@
       if (!geoms[i]) continue;
       var layer = L.polygon(geoms[i], styles[p.cls[i]]);
       layer.feature = { type: "Feature", properties: { i: i, q: searchText(i) } };
+      layer.defaultOptions = layer.options; // what GeoJSON.resetStyle goes back to
       parcels.addLayer(layer);
       state.parcelLayers[i] = layer;
     }
@@ -187,7 +188,8 @@
       e.layer.setStyle({ weight: 3, color: "#000000" });
     });
     parcels.on("mouseout", function (e) {
-      parcels.resetStyle(e.layer);
+      var base = styles[p.cls[e.layer.feature.properties.i]];
+      e.layer.setStyle({ weight: base.weight, color: base.color });
     });
     parcels.bindTooltip(function (layer) {
       var i = layer.feature.properties.i, box = el("div", "parkgis-tip");
