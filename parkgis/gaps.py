@@ -12,7 +12,9 @@
 Each parcel in a gap is listed with its area in mu (gross, as measured) and
 the days it has been in its stage: ``today`` minus the date it entered it.
 That date comes from a ``since`` series indexed by parcel id — by default the
-parcels' ``status_date`` column; a status-history log can feed it instead.
+park's event log (:func:`parkgis.history.status_since`: the date of the
+parcel's last status or step change on or before ``today``), and for parcels
+the log does not mention, their ``status_date`` column.
 Land supplied more than a year before ``today`` without construction is an
 idle-land alert (闲置土地: construction not started a full year after supply).
 
@@ -29,6 +31,7 @@ import pandas as pd
 
 from parkgis.allocation import effective_allocations
 from parkgis.errors import DataError
+from parkgis.history import status_since
 from parkgis.measure.area import gross_area_mu
 from parkgis.model.park import Park
 from parkgis.model.vocab import STAGE
@@ -83,7 +86,8 @@ def gaps_table(
         The date the days are counted to.
     since
         The date each parcel entered its current status, indexed by parcel
-        id (dates or ``YYYY-MM-DD`` text; blank for unknown). By default the
+        id (dates or ``YYYY-MM-DD`` text; blank for unknown). By default
+        :func:`parkgis.history.status_since`: from the event log, else the
         parcels' ``status_date``.
     area_mu
         Each parcel's area in mu, aligned with the parcels; measured when not
@@ -113,7 +117,7 @@ def gaps_table(
         gross_area_mu(parcels).to_numpy() if area_mu is None else np.asarray(area_mu, dtype=float)
     )
     if since is None:
-        since = pd.Series(_column(parcels, "status_date"), index=ids, dtype=object)
+        since = status_since(park, today=today)
     entered = _since_dates(since, ids)
 
     alloc = effective_allocations(park, area_mu=pd.Series(area, index=ids))

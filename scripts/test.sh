@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(chromium chromium-driver fonts-noto-cjk poppler-utils)
+# postgresql-postgis pulls the PostGIS extension for the distribution's PostgreSQL
+# (postgresql-15-postgis-3 on Debian 12); tests/conftest.py starts a server of its own.
+debs=(chromium chromium-driver fonts-noto-cjk poppler-utils postgresql postgis postgresql-postgis)
 missing=()
 for deb in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")

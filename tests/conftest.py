@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
 from pathlib import Path
 
 import geopandas as gpd
@@ -53,3 +60,91 @@ def small_park(three_parcels) -> Park:
         parcels=three_parcels.assign(owner_name=["张某某", None, None]),
         projects=projects,
     )
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _pg_tool(name: str) -> str | None:
+    """A PostgreSQL server tool: Debian's newest /usr/lib/postgresql/*/bin, else the PATH."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
+    return str(found[-1]) if found else shutil.which(name)
+
+
+def _no_server(reason: str) -> None:
+    """Skip locally; under CI (the CI variable set) a missing server is a failure."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the PostGIS tests: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgis_server():
+    """A throwaway PostgreSQL + PostGIS cluster on a free local port, for the session.
+
+    Yields the URL of its ``postgres`` database. initdb refuses to run as root, so as
+    root the cluster belongs to the ``postgres`` user (``su postgres``). Skipped, with
+    the reason, where PostgreSQL or psycopg is missing — except under CI.
+    """
+    initdb, pg_ctl = _pg_tool("initdb"), _pg_tool("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        _no_server(
+            "PostgreSQL is not installed (no initdb): apt-get install postgresql postgis "
+            "postgresql-postgis, or run scripts/test.sh, which does"
+        )
+    try:
+        import psycopg
+    except ImportError:
+        _no_server("psycopg is not installed: pip install -e '.[test]'")
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    # As root the server runs as postgres, which must reach the folder: /tmp, not $TMPDIR.
+    root = Path(tempfile.mkdtemp(prefix="parkgis-pg-", dir="/tmp" if as_root else None))
+
+    def run(*args: str) -> None:
+        command = " ".join(shlex.quote(a) for a in args)
+        argv = ["su", "postgres", "-c", command] if as_root else list(args)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            _no_server(f"{args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
+
+    if as_root:
+        shutil.chown(root, "postgres", "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = root / "data"
+    run(initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale")
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start")
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.Error as exc:
+        run(pg_ctl, "-D", str(data), "-m", "immediate", "stop")
+        _no_server(f"PostGIS is not installed for this server ({exc}): apt-get install "
+                   "postgresql-postgis")  # fmt: skip
+    try:
+        yield url
+    finally:
+        stop = [pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]
+        command = " ".join(shlex.quote(a) for a in stop)
+        argv = ["su", "postgres", "-c", command] if as_root else stop
+        subprocess.run(argv, capture_output=True, timeout=120)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgis_db(postgis_server):
+    """A fresh database on the session's server, dropped afterwards; yields its URL."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgis_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield postgis_server.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(postgis_server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

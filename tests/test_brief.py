@@ -487,10 +487,10 @@ def test_since_a_date_reads_status_dates_or_explains_what_is_missing():
         ("B", "unacquired", dt.date(2013, 5, 1))
     ]
     assert b.changes.unchecked == 1  # C has no status date
-    with pytest.raises(DataError, match=r"needs the event log \(issue 5\)"):
+    with pytest.raises(DataError, match=r"no status change in its event log"):
         brief_content(hand_park(dates=False), today=DAY, since_date=dt.date(2013, 3, 1))
     result = run("brief", "--since", "2013-01-01", "--today", DAY.isoformat(), ok=(1,))
-    assert "issue 5" in result.output
+    assert "parkgis status set" in result.output
     result = run("brief", "--since", "no-such-thing", ok=(2,))
     assert "neither a date" in result.output
 

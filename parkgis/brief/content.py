@@ -8,10 +8,10 @@ the gaps :func:`parkgis.gaps.gaps_table` / :func:`~parkgis.gaps.gap_figures`
 (``parkgis gaps``), the title risks :func:`parkgis.enforce.title_risks` and
 the areas :func:`parkgis.tables.area_table` / :func:`~parkgis.tables.area_by`
 (``parkgis area --by acquisition_status``). What it adds is the selection
-(a zone, some parcels, a project), the parcels' days in stage (from their
-``status_date``, as :mod:`parkgis.gaps` reads it), the changes since an
-earlier state of the park, and the acquisition cost (mu × the park's
-``compensation_wan_per_mu``).
+(a zone, some parcels, a project), the parcels' days in stage (from the
+event log, else their ``status_date``, as :mod:`parkgis.gaps` reads it), the
+changes since a date (from the event log) or an earlier state of the park,
+and the acquisition cost (mu × the park's ``compensation_wan_per_mu``).
 
 Pure: no files, no clock (``today`` is an argument), no documents. The
 writers in :mod:`parkgis.brief.write` turn a :class:`Briefing` into Word,
@@ -39,6 +39,7 @@ from parkgis.constraints import park_rules
 from parkgis.enforce import enforcement_check, title_risks
 from parkgis.errors import DataError, ParkgisError
 from parkgis.gaps import GAPS, gap_figures, gaps_table
+from parkgis.history import events_of, status_since
 from parkgis.measure.crs import CGCS2000
 from parkgis.model.park import Park
 from parkgis.model.schema import TABLES, field_label
@@ -204,7 +205,13 @@ class Change:
 
 @dataclass(frozen=True)
 class Changes:
-    """Changes since an earlier park (``basis="park"``) or a date (``basis="date"``)."""
+    """Changes since an earlier park (``basis="park"``) or a date.
+
+    Since a date, the changes come from the event log (``basis="log"``: each
+    parcel's status and step on the date, and now); for a park without one,
+    from the parcels' ``status_date`` (``basis="date"``: the earlier status
+    is not known).
+    """
 
     basis: str
     reference: str
@@ -357,8 +364,10 @@ def brief_content(
         and parcels added or removed, are listed. ``since_label`` names it
         (e.g. its folder); by default its title.
     since_date
-        List parcels whose ``status_date`` is after this date. Their earlier
-        status is not known without the status log (issue 5).
+        List the parcels whose status or step changed after this date (up
+        to ``today``), from and to, as the event log records them. For a
+        park without an event log, the parcels whose ``status_date`` is
+        after the date (their earlier status is then not known).
     patches
         Satellite change patches (卫片图斑) for the enforcement pre-check
         (:func:`parkgis.enforce.enforcement_check`).
@@ -377,7 +386,7 @@ def brief_content(
         For more than one scope, an unknown zone, parcel or project, an
         unknown language, or both ``since_park`` and ``since_date``.
     DataError
-        For ``since_date`` on a park that records no status dates, for an
+        For ``since_date`` on a park with neither an event log nor status dates, for an
         unreadable status date, or a compensation rate that is not a number.
 
     Examples
@@ -451,7 +460,7 @@ def brief_content(
         map=_map_data(park, in_scope, ids),
         scenario=scenario,
         scenario_args=scenario_args,
-        changes=_changes(park, scope, ids, since, since_park, since_label, since_date, lang),
+        changes=_changes(park, scope, ids, since, since_park, since_label, since_date, today, lang),
         cost=_cost(park, areas, in_scope),
         atlas=_atlas(park, rows, lang, include_private) if atlas else (),
         notes=notes,
@@ -619,8 +628,12 @@ def _scope_figures(
 def _days_in_stage(
     park: Park, ids: list[str | None], today: dt.date
 ) -> tuple[list[int | None], list[dt.date | None]]:
-    """Days since each parcel's ``status_date``, the way :mod:`parkgis.gaps` counts them."""
-    values = _column(park.parcels, "status_date")
+    """Days in the current status and step, the way :mod:`parkgis.gaps` counts them.
+
+    From the event log (:func:`parkgis.history.status_since`), else the
+    parcels' ``status_date``.
+    """
+    values = status_since(park, today=today).tolist()
     since = [_read_day(v, pid) for v, pid in zip(values, ids, strict=True)]
     days = [(today - d).days if d is not None else None for d in since]
     return days, since
@@ -868,6 +881,7 @@ def _changes(
     since_park: Park | None,
     since_label: str | None,
     since_date: dt.date | None,
+    today: dt.date,
     lang: str,
 ) -> Changes | None:
     wanted = set(scope.parcel_ids)
@@ -876,12 +890,15 @@ def _changes(
         _column(frame, c) for c in ("acquisition_status", "acquisition_step", "name")
     )
     if since_date is not None:
+        logged = _logged_changes(park, ids, names, wanted, since_date, today)
+        if logged is not None:
+            return logged
         if not any(d is not None for d in since):
             msg = (
-                f"--since {since_date.isoformat()}: park {park.name!r} records no status dates "
-                f"(status_date) and there is no status log yet, so changes since a date cannot "
-                f"be read; that needs the event log (issue 5). Compare with an earlier copy of "
-                f"the park folder instead: --since OTHER_PARK"
+                f"--since {since_date.isoformat()}: park {park.name!r} has no status change in "
+                f"its event log and no status dates (status_date), so changes since a date "
+                f"cannot be read. Record changes with 'parkgis status set' (they go to the event "
+                f"log), or compare with an earlier copy of the park: --since OTHER_PARK"
             )
             raise DataError(msg)
         rows, unchecked = [], 0
@@ -930,6 +947,35 @@ def _changes(
             )
     reference = since_label or since_park.manifest.display_name
     return Changes("park", reference, tuple(rows))
+
+
+def _logged_changes(
+    park: Park,
+    ids: list[str | None],
+    names: np.ndarray,
+    wanted: set[str],
+    since_date: dt.date,
+    today: dt.date,
+) -> Changes | None:
+    """Status and step changes after ``since_date`` from the event log; None without one."""
+    fields = {"acquisition_status": "status", "acquisition_step": "step"}
+    log = [e for e in events_of(park.events) if e.entity == "parcel" and e.field in fields]
+    if not log:
+        return None
+    spans: dict[tuple[str, str], list[Any]] = {}
+    for e in sorted(log, key=lambda e: (e.date, e.seq or 0)):
+        if since_date < e.date <= today:
+            span = spans.setdefault((e.entity_id, e.field), [e.from_, e.to, e.date])
+            span[1:] = [e.to, e.date]
+    rows = []
+    for i, pid in enumerate(ids):
+        if pid not in wanted:
+            continue
+        for name, kind in fields.items():
+            span = spans.get((str(pid), name))
+            if span is not None and span[0] != span[1]:
+                rows.append(Change(str(pid), _text(names[i]), kind, span[0], span[1], span[2]))
+    return Changes("log", since_date.isoformat(), tuple(rows))
 
 
 # --------------------------------------------------------------------------- cost

@@ -176,11 +176,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "change_added": ("新增地块", "added"),
     "change_removed": ("地块已删除", "removed"),
     "changes_date_note": (
-        "依据地块的状态日期(status_date)判断: 原状态无记录, 需状态变更日志(issue 5)。"
-        "{missing} 个地块无状态日期, 无法判断。",
-        "Read from the parcels' status date (status_date): the earlier status is not recorded "
-        "(that needs the status log, issue 5). {missing} parcel(s) have no status date and "
-        "could not be checked.",
+        "园区无状态变更日志, 依据地块的状态日期(status_date)判断: 原状态无记录"
+        "(用 parkgis status set 记录变更)。{missing} 个地块无状态日期, 无法判断。",
+        "The park has no event log: read from the parcels' status date (status_date), so the "
+        "earlier status is not known (record changes with parkgis status set). {missing} "
+        "parcel(s) have no status date and could not be checked.",
     ),
     # Cost
     "cost_none": (

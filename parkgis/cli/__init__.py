@@ -23,17 +23,19 @@ __all__ = ["cli", "main"]
 def cli(ctx: click.Context, debug: bool, lang: str) -> None:
     """parkgis: the land of an industrial park — parcels, status, figures, maps, briefings.
 
-    Every command takes a park folder or a single parcel file; with none it
-    uses the bundled Yuanba park.
+    Every command takes a park folder, a single parcel file or a PostGIS store
+    (postgresql://…?park=NAME, or --store URL); with none it uses the bundled
+    Yuanba park. --as-of DATE shows the park as it was on that date.
     """
     ctx.obj = Context(debug=debug, lang=lang)
 
 
 def _register() -> None:
-    from parkgis.cli import brief, core, land, maps
+    from parkgis.cli import brief, core, db, land, maps, status
 
-    for command in [*core.COMMANDS, *land.COMMANDS, *maps.COMMANDS, *brief.COMMANDS]:
-        cli.add_command(command)
+    for module in (core, land, maps, brief, status, db):
+        for command in module.COMMANDS:
+            cli.add_command(command)
 
 
 _register()

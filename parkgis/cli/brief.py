@@ -7,11 +7,14 @@ calls :func:`parkgis.brief.brief_content` and
 - The file type follows ``-o``: ``.docx`` (default), ``.html`` or ``.md``.
   Without ``-o`` the briefing goes to ``briefings/<park>[-<scope>].docx``
   under the current directory (like ``parkgis map`` writes ``maps/``).
-- ``--since`` takes a date (``YYYY-MM-DD``) or a park folder. Against a
+- ``--since`` takes a date (``YYYY-MM-DD``) or a park folder. Since a date,
+  the parcels whose status or step changed after it are listed, from and
+  to, as the park's event log records them (a park without a log falls back
+  on the parcels' ``status_date``, the earlier status unknown). Against a
   folder, parcels whose status or step differ are listed (and parcels added
-  or removed). A date needs the status log (issue 5); until it exists the
-  parcels' ``status_date`` is used — parcels whose status date is after the
-  date — and a park without status dates is an error that says so.
+  or removed).
+- ``--as-of DATE`` briefs the park as it was on that date; the briefing's
+  date (``--today``) defaults to it.
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ from pathlib import Path
 import click
 
 from parkgis.cli.common import (
+    current_as_of,
     current_lang,
     handle_errors,
     lang_option,
+    load_park,
     loose_file_options,
     park_argument,
     parse_field_options,
 )
-from parkgis.io.loose import load_park
 
 __all__ = ["COMMANDS", "brief"]
 
@@ -50,7 +54,7 @@ __all__ = ["COMMANDS", "brief"]
 @click.option(
     "--since",
     metavar="DATE|PARK",
-    help="List parcels whose status changed since a date (from their status_date) or "
+    help="List parcels whose status or step changed since a date (from the event log) or "
     "compared with an earlier park folder.",
 )
 @click.option(
@@ -62,7 +66,7 @@ __all__ = ["COMMANDS", "brief"]
     "--today",
     metavar="YYYY-MM-DD",
     help="The briefing's date: days in stage and target pace are counted to it "
-    "(default: today's date).",
+    "(default: the --as-of date, else today's date).",
 )
 @click.option(
     "--patches",
@@ -118,7 +122,7 @@ def brief(
     loaded = load_park(
         park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
     )
-    day = _day(today, "--today") or dt.date.today()
+    day = _day(today, "--today") or current_as_of() or dt.date.today()
     since_date, since_park, since_label = _since(since)
     content = brief_content(
         loaded.park,
@@ -165,7 +169,9 @@ def _since(value: str | None) -> tuple[dt.date | None, object, str | None]:
         raise click.BadParameter(
             f"{value!r} is neither a date (YYYY-MM-DD) nor a park folder", param_hint="--since"
         )
-    return None, load_park(path).park, str(path)
+    from parkgis.io.loose import load_park as load_other  # not --as-of: the park as it was
+
+    return None, load_other(path).park, str(path)
 
 
 def _patches(spec: str) -> object:

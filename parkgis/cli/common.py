@@ -1,4 +1,13 @@
-"""What every command shares: the park argument, output formats, errors."""
+"""What every command shares: the park argument, output formats, errors.
+
+Every command that reads a park takes ``[PARK]`` (a folder, a parcel file, a
+store URL ``postgresql://…?park=NAME``, or nothing for the bundled park) and,
+through :func:`park_argument`, the options ``--as-of DATE`` (the park as it
+was on that date, by its event log; the land figures' timeline starts there)
+and ``--store URL`` (a PostGIS store in place of PARK). Both are kept on the
+:class:`Context`, and :func:`load_park` passes them on, so a command needs no
+parameter of its own for them.
+"""
 
 from __future__ import annotations
 
@@ -18,18 +27,26 @@ import numpy as np
 import pandas as pd
 
 from parkgis.errors import InputError, ParkgisError
+from parkgis.io.postgis import is_store_url
 from parkgis.model.schema import field_label
 from parkgis.model.vocab import VOCABULARIES
 
 __all__ = [
     "FORMATS",
+    "PARK",
     "Context",
+    "ParkParam",
+    "current_as_of",
+    "current_store",
     "emit",
     "format_option",
     "handle_errors",
     "lang_option",
+    "load_park",
     "loose_file_options",
     "park_argument",
+    "park_option",
+    "parse_day",
     "to_jsonable",
 ]
 
@@ -38,18 +55,136 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Context:
-    """Options given to the ``parkgis`` group itself."""
+    """Options given to the ``parkgis`` group, and the park options of the command."""
 
     def __init__(self, *, debug: bool = False, lang: str = "zh") -> None:
         self.debug = debug
         self.lang = lang
+        self.as_of: date | None = None
+        self.store: str | None = None
+
+
+class ParkParam(click.ParamType):
+    """A park: an existing folder or file (a Path), or a store URL (kept as text)."""
+
+    name = "park"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Path | str:
+        if isinstance(value, Path) or (isinstance(value, str) and not is_store_url(value)):
+            path = Path(value)
+            if not path.exists():
+                self.fail(
+                    f"{value}: no such park folder or file (a store is postgresql://…)", param, ctx
+                )
+            return path
+        return str(value)
+
+
+PARK = ParkParam()
+
+
+def parse_day(value: str | None, option: str = "--as-of") -> date | None:
+    """Read ``YYYY-MM-DD`` (or a date as ledgers write it) with a clear error."""
+    if value is None:
+        return None
+    from parkgis.model.schema import parse_date
+
+    try:
+        return date.fromisoformat(parse_date(value, what=option))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is None:
+            return
+        obj = ctx.ensure_object(Context)
+        if name == "as_of":
+            obj.as_of = parse_day(value)
+        else:
+            if not is_store_url(value):
+                raise click.BadParameter(
+                    f"{value!r} is not a store URL; write postgresql://user@host/db?park=NAME",
+                    param_hint="--store",
+                )
+            obj.store = value
+
+    return callback
+
+
+def _park_options(*, as_of: bool = True) -> list[Callable[[F], F]]:
+    options = []
+    if as_of:
+        options.append(
+            click.option(
+                "--as-of",
+                metavar="YYYY-MM-DD",
+                expose_value=False,
+                callback=_remember("as_of"),
+                help="The park as it was on this date, by its event log (status, step, title, "
+                "stage); figures and timelines start there.",
+            )
+        )
+    options.append(
+        click.option(
+            "--store",
+            metavar="URL",
+            expose_value=False,
+            callback=_remember("store"),
+            help="A PostGIS store in place of PARK: postgresql://user@host/db?park=NAME.",
+        )
+    )
+    return options
 
 
 def park_argument(func: F) -> F:
-    """``[PARK]``: a park folder or a single parcel file; none means the bundled park."""
-    return click.argument("park", required=False, type=click.Path(exists=True, path_type=Path))(
-        func
-    )
+    """``[PARK]`` (folder, parcel file or store URL; none: the bundled park), ``--as-of``,
+    ``--store``."""
+    for option in reversed(_park_options()):
+        func = option(func)
+    return click.argument("park", required=False, type=PARK)(func)
+
+
+def park_option(*, as_of: bool = True, help: str | None = None) -> Callable[[F], F]:
+    """``--park PARK`` (folder or store URL), ``--store`` and, for reading, ``--as-of``."""
+
+    def decorate(func: F) -> F:
+        for option in reversed(_park_options(as_of=as_of)):
+            func = option(func)
+        return click.option(
+            "--park",
+            "park",
+            type=PARK,
+            metavar="PARK",
+            help=help or "The park folder (or a store URL). Default: the bundled park.",
+        )(func)
+
+    return decorate
+
+
+def _context() -> Context | None:
+    ctx = click.get_current_context(silent=True)
+    return ctx.find_object(Context) if ctx else None
+
+
+def current_as_of() -> date | None:
+    """The command's ``--as-of`` date, if given."""
+    obj = _context()
+    return obj.as_of if obj is not None else None
+
+
+def current_store() -> str | None:
+    """The command's ``--store`` URL, if given."""
+    obj = _context()
+    return obj.store if obj is not None else None
+
+
+def load_park(path: Path | str | None = None, **options: Any) -> Any:
+    """:func:`parkgis.io.loose.load_park` with the command's ``--as-of`` and ``--store``."""
+    from parkgis.io.loose import load_park as _load_park
+
+    return _load_park(path, as_of=current_as_of(), store=current_store(), **options)
 
 
 def format_option(func: F) -> F:

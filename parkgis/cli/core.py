@@ -13,11 +13,12 @@ from parkgis.cli.common import (
     format_option,
     handle_errors,
     lang_option,
+    load_park,
     loose_file_options,
     park_argument,
+    parse_day,
     parse_field_options,
 )
-from parkgis.io.loose import load_park
 
 __all__ = ["COMMANDS", "area", "import_", "info", "validate"]
 
@@ -135,20 +136,39 @@ def area(park, by, planar, crs, encoding, id_field, fields, fmt, lang) -> None:
     metavar="FIELD",
     help="A field holding personal data of land owners. Repeatable.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace an existing park folder.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing park folder (and its log).")
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Import a newer ledger over an existing park: status, step, title, stage and funding "
+    "differences are recorded as events (needs --date and --by); tables not given are kept.",
+)
+@click.option("--date", "date_", metavar="YYYY-MM-DD", help="With --update: the changes' date.")
+@click.option("--by", "by", metavar="NAME", help="With --update: who records the changes.")
+@click.option("--note", help="With --update: a note on every event, e.g. the ledger's name.")
 @loose_file_options
 @handle_errors
 def import_(
-    sources, output, name, title, private, overwrite, crs, encoding, id_field, fields
-) -> None:
+    sources, output, name, title, private, overwrite, update, date_, by, note,
+    crs, encoding, id_field, fields,
+) -> None:  # fmt: skip
     """Build a park folder from loose files: parcels, constraints, project ledger.
 
     Polygon layers become parcels, line layers (or layers named like a
     constraint: 高压线, rivers ...) constraints; CSV/XLSX tables become
     projects, targets or allocations by their columns. Every decision taken
     (encoding, CRS, field mapping) is printed.
+
+    With --update the sources are a newer ledger of the park -o PARK: the
+    status differences go to the park's event log (parkgis history shows
+    them) instead of overwriting it.
     """
+    from datetime import datetime
+
     from parkgis.io.importer import import_sources
+
+    if update and (date_ is None or not by):
+        raise click.UsageError("--update records events: give --date YYYY-MM-DD and --by NAME")
 
     report = import_sources(
         list(sources),
@@ -161,6 +181,11 @@ def import_(
         encoding=encoding,
         id_field=id_field,
         fields=parse_field_options(fields),
+        update=update,
+        date=parse_day(date_, "--date"),
+        by=by,
+        note=note,
+        recorded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
     )
     for line in report.lines:
         click.echo(line)

@@ -21,17 +21,19 @@ import click
 import pandas as pd
 
 from parkgis.cli.common import (
+    current_as_of,
     current_lang,
     emit,
     handle_errors,
     lang_option,
+    load_park,
     loose_file_options,
     park_argument,
     parse_field_options,
     to_jsonable,
 )
 from parkgis.errors import DataError, InputError
-from parkgis.io.loose import load_park, read_parcel_file
+from parkgis.io.loose import read_parcel_file
 from parkgis.io.store import atomic_path
 from parkgis.model.schema import field_label
 
@@ -120,13 +122,13 @@ def constraints_options(func: F) -> F:
 
 
 def today_option(func: F) -> F:
-    """``--today DATE``: the date days and pace are counted to (default: today)."""
+    """``--today DATE``: the date days and pace are counted to (default: --as-of, else today)."""
     return click.option(
         "--today",
         "today",
         default=None,
         metavar="YYYY-MM-DD",
-        help="Count days and pace to this date (default: today's date).",
+        help="Count days and pace to this date (default: the --as-of date, else today's date).",
     )(func)
 
 
@@ -205,23 +207,20 @@ def buildable(
     help="A scenario: take every parcel of ZONE (or one parcel id) as STATUS, e.g. "
     "--assume 傅家店=acquired. Repeatable.",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    default=None,
-    metavar="YYYY-MM-DD",
-    help="Start the quarterly timeline at this date; land expected earlier counts as overdue.",
-)
 @constraints_options
 @loose_file_options
 @land_output_options
 @lang_option
 @handle_errors
 def reserve(
-    park, projects, assume, as_of, constraint_specs, rules_file,
+    park, projects, assume, constraint_specs, rules_file,
     crs, encoding, id_field, fields, fmt, output, lang,
 ) -> None:  # fmt: skip
-    """Available land, pipeline, reserve, demand and shortfall, now and by quarter, in mu."""
+    """Available land, pipeline, reserve, demand and shortfall, now and by quarter, in mu.
+
+    With --as-of DATE: the park as it was on that date, and the quarterly
+    timeline starts there (land expected earlier counts as overdue).
+    """
     from parkgis.buildable import buildable_table
     from parkgis.reserve import reserve_figures
 
@@ -234,7 +233,7 @@ def reserve(
     with _progress_bar(len(loaded.park.parcels), fmt, output, lang) as hook:
         table = buildable_table(loaded.park, layers, rules=rules, progress=hook)
     figures = reserve_figures(
-        loaded.park, assume=_pairs(assume, "--assume", "ZONE=STATUS"), as_of=_day(as_of),
+        loaded.park, assume=_pairs(assume, "--assume", "ZONE=STATUS"), as_of=current_as_of(),
         buildable=table,
     )  # fmt: skip
     summary = {k: v for k, v in figures.items() if not isinstance(v, (list, dict))}
@@ -288,7 +287,7 @@ def gaps(park, today, crs, encoding, id_field, fields, fmt, output, lang) -> Non
     loaded = load_park(
         park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
     )
-    day = _day(today) or dt.date.today()
+    day = _day(today) or current_as_of() or dt.date.today()
     table = gaps_table(loaded.park, today=day)
     figures = gap_figures(loaded.park, today=day)
     lang_ = current_lang(lang)
@@ -337,7 +336,7 @@ def targets(park, today, crs, encoding, id_field, fields, fmt, output, lang) -> 
     loaded = load_park(
         park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
     )
-    day = _day(today) or dt.date.today()
+    day = _day(today) or current_as_of() or dt.date.today()
     table = target_progress(loaded.park.targets, today=day)
     _emit(
         target_figures(loaded.park.targets, today=day),

@@ -11,11 +11,11 @@ from parkgis.cli.common import (
     current_lang,
     handle_errors,
     lang_option,
+    load_park,
     loose_file_options,
     park_argument,
     parse_field_options,
 )
-from parkgis.io.loose import load_park
 
 __all__ = ["COMMANDS", "default_map_path", "map_"]
 

@@ -3,11 +3,17 @@
 Vector layers become parcels or constraints, CSV/XLSX tables become projects,
 targets or allocations; every decision is reported, nothing is guessed
 silently.
+
+With ``update``, a newer ledger is imported over an existing park: the
+differences of status, step, title, stage and funding become events of the
+park's log (:func:`parkgis.history.diff_events`) instead of overwriting its
+history; the tables the sources do not give are kept.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,8 +21,9 @@ import pandas as pd
 import pyogrio
 
 from parkgis.errors import InputError
+from parkgis.history import diff_events, events_frame, events_of
 from parkgis.io.loose import read_parcel_file, read_table_file
-from parkgis.io.store import is_park_folder, write_park
+from parkgis.io.store import check_writable, is_park_folder, rewrite_park, write_park
 from parkgis.model.park import Manifest, Park, empty_layer, empty_table
 from parkgis.model.schema import TABLES, ValueIssue
 from parkgis.model.vocab import CONSTRAINT_KIND
@@ -47,6 +54,11 @@ def import_sources(
     encoding: str | None = None,
     id_field: str | None = None,
     fields: dict[str, str] | None = None,
+    update: bool = False,
+    date: dt.date | None = None,
+    by: str | None = None,
+    note: str | None = None,
+    recorded_at: str | None = None,
 ) -> ImportReport:
     """Read loose files and write them as a park folder.
 
@@ -60,17 +72,39 @@ def import_sources(
     crs, encoding, id_field, fields
         Passed to every vector layer read (see
         :func:`parkgis.io.loose.read_parcel_file`).
+    update, date, by, note, recorded_at
+        Import over the existing park ``output``: status differences become
+        events effective on ``date``, recorded by ``by`` at ``recorded_at``
+        (the shell reads the clock), with ``note``. Projects, targets,
+        allocations and constraints the sources do not give are kept, and
+        so are the park's name, title and settings.
 
     Raises
     ------
     InputError
-        When ``output`` is already a park and ``overwrite`` is false, when no
+        When ``output`` is already a park and neither ``overwrite`` nor
+        ``update`` is given, when ``update`` finds no park there, when no
         parcel layer is among the sources, or a source cannot be read.
+    DataError
+        With ``update``: a new status value that is not a known term, or a
+        ``date`` before a logged change of a field that changed.
     """
     output = Path(output)
-    if is_park_folder(output) and not overwrite:
-        msg = f"{output} is already a park; pass --overwrite to replace it"
+    if update:
+        if overwrite:
+            raise InputError("give --update or --overwrite, not both")
+        if not is_park_folder(output):
+            msg = f"{output} is not a park yet; import without --update to create it"
+            raise InputError(msg)
+        if date is None or not by or recorded_at is None:
+            raise InputError("--update records events: give --date DATE and --by NAME")
+        check_writable(output)
+    elif is_park_folder(output) and not overwrite:
+        msg = f"{output} is already a park; pass --overwrite to replace it (or --update to "
+        msg += "record the differences as events)"
         raise InputError(msg)
+    else:
+        check_writable(output)
     lines: list[str] = []
     issues: list[ValueIssue] = []
     parcels: list[gpd.GeoDataFrame] = []
@@ -126,7 +160,18 @@ def import_sources(
         value_issues=tuple(issues),
         **{t: pd.concat(f, ignore_index=True) if f else empty_table(t) for t, f in tables.items()},
     )
-    write_park(park, output)
+    if update:
+        assert date is not None and by is not None and recorded_at is not None
+        given = {t for t, f in tables.items() if f} | ({"constraints"} if constraints else set())
+        park, recorded = _update(output, park, given, date, by, recorded_at, note, title)
+        lines.append(f"recorded {len(recorded)} change(s) as events of {output}/events.csv:")
+        lines += [
+            f"  {e.entity} {e.entity_id} {e.field}: {e.from_ or '(blank)'} → {e.to or '(blank)'}"
+            + (" (forced)" if e.forced else "")
+            for e in recorded
+        ]
+    else:
+        write_park(park, output)
     lines.append(
         f"wrote park {park.name!r} to {output}: {len(parcel_layer)} parcel(s), "
         f"{len(constraint_layer)} constraint(s), "
@@ -175,6 +220,33 @@ def _constraint_kinds(
         + ", ".join(f"{t.code}/{t.zh}" for t in CONSTRAINT_KIND)
     )
     raise InputError(msg)
+
+
+def _update(
+    output: Path,
+    new: Park,
+    given: set[str],
+    date: dt.date,
+    by: str,
+    recorded_at: str,
+    note: str | None,
+    title: str,
+) -> tuple[Park, tuple]:
+    """Write ``new`` over the park at ``output``, its status differences as events."""
+    recorded: list[tuple] = []
+
+    def build(old: Park) -> Park:
+        kept = {t: getattr(old, t) for t in ("projects", "targets", "allocations", "constraints")}
+        merged = new.replace(
+            manifest=replace(old.manifest, title=title or old.manifest.title),
+            **{t: frame for t, frame in kept.items() if t not in given},
+        )
+        events = diff_events(old, merged, date=date, by=by, recorded_at=recorded_at, note=note)
+        recorded.extend(events)
+        return merged.replace(events=events_frame([*events_of(old.events), *events]))
+
+    park = rewrite_park(output, build)
+    return park, tuple(recorded)
 
 
 def _table_kind(source: Path) -> str:

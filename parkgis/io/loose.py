@@ -7,12 +7,14 @@ project ledger (CSV, XLSX) is read, its columns mapped to canonical fields
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from parkgis.errors import InputError
 from parkgis.io.store import is_park_folder, read_park
 from parkgis.model.park import Manifest, Park
 from parkgis.model.schema import TABLES, ValueIssue
@@ -29,27 +31,53 @@ class Loaded:
 
 
 def load_park(
-    path: Path | None = None,
+    path: Path | str | None = None,
     *,
     crs: str | None = None,
     encoding: str | None = None,
     id_field: str | None = None,
     fields: dict[str, str] | None = None,
     projects: Path | None = None,
+    as_of: dt.date | None = None,
+    store: str | None = None,
 ) -> Loaded:
-    """Read a park folder, or a single parcel file, or the bundled park.
+    """Read a park folder, a PostGIS store, a single parcel file, or the bundled park.
 
     Parameters
     ----------
     path
-        A park folder, a parcel file, or None for the bundled Yuanba park.
+        A park folder, a store URL (``postgresql://…?park=NAME``), a parcel
+        file, or None for the bundled Yuanba park.
     crs, encoding, id_field, fields
         For a parcel file: see :func:`read_parcel_file`.
     projects
         A project ledger (CSV/XLSX) that replaces the park's projects.
+    as_of
+        The park as it was on this date, by its event log
+        (:func:`parkgis.history.park_as_of`); a loose file has no log.
+    store
+        A store URL, in place of ``path``.
+
+    Raises
+    ------
+    InputError
+        When both ``path`` and ``store`` are given, or the park cannot be read.
     """
-    if path is None or is_park_folder(Path(path)):
-        park = read_park(path)
+    from parkgis.history import park_as_of
+    from parkgis.io.postgis import is_store_url, safe_url
+
+    if store is not None:
+        if path is not None:
+            msg = f"give a park ({path}) or a store ({safe_url(store)}), not both"
+            raise InputError(msg)
+        path = store
+    if is_store_url(path):
+        from parkgis.io.postgis import read_park as read_store
+
+        url = str(path)
+        loaded = Loaded(read_store(url, as_of=as_of), [f"store {safe_url(url)}"])
+    elif path is None or is_park_folder(Path(path)):
+        park = read_park(path, as_of=as_of)
         loaded = Loaded(park, [f"park folder {path or 'bundled yuanba'}"])
     else:
         parcels, decisions, issues = read_parcel_file(
@@ -58,7 +86,7 @@ def load_park(
         park = Park(
             manifest=Manifest(name=Path(path).stem), parcels=parcels, value_issues=tuple(issues)
         )
-        loaded = Loaded(park, decisions)
+        loaded = Loaded(park_as_of(park, as_of) if as_of else park, decisions)
     if projects is not None:
         frame, decisions, issues = read_table_file(Path(projects), "projects")
         loaded.park = loaded.park.replace(

@@ -10,17 +10,35 @@ A park is one folder::
     constraints.toml   optional: the park's own constraint setbacks (see
                        parkgis/model/constraints.toml), read into
                        ``manifest.settings["constraint_rules"]``
+    events.csv         optional: the status history, append-only (see
+                       :mod:`parkgis.history`)
 
-Every file is written to a temporary file beside it and renamed into place,
-so no write leaves a file half-written.
+Writes are atomic, file by file and as a whole. Every file is written to a
+temporary file beside it (``.parkgis-tmp-*``) and fsynced; then a commit
+file (``.parkgis-commit.json``) listing the renames is written atomically —
+that is the moment the write happens — and the renames are carried out and
+the commit file removed. A write killed before the commit file exists leaves
+the park as before; one killed after it is finished by the next writer, and
+until then readers take the temporary files the commit file names: the park
+reads as after. Writers hold an exclusive lock (``flock`` on the folder
+itself) for the whole read-modify-write, readers a shared one, so two
+processes recording changes lose nothing. (Without ``fcntl``, on Windows,
+there is no lock: one writer at a time.)
+
+Status changes (:func:`record_park_changes`) append to ``events.csv`` — the
+old bytes unchanged, the new rows after them — and update ``park.gpkg`` or
+``projects.csv`` in the same commit: the log and the current state never
+disagree.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -32,7 +50,9 @@ import pyogrio
 import tomli_w
 
 from parkgis.errors import CRSMissingError, InputError
-from parkgis.model.park import Manifest, Park, empty_layer, empty_table
+from parkgis.history import Event, StatusChange, events_frame, park_as_of, read_events_frame
+from parkgis.history import record_changes as _record_changes
+from parkgis.model.park import EVENT_COLUMNS, Manifest, Park, empty_events, empty_layer, empty_table
 from parkgis.model.schema import TABLES, ValueIssue
 
 if sys.version_info >= (3, 11):
@@ -45,10 +65,14 @@ __all__ = [
     "MANIFEST",
     "atomic_path",
     "bundled_park_path",
+    "check_writable",
     "is_park_folder",
+    "park_lock",
     "read_constraint_rules",
     "read_manifest",
     "read_park",
+    "record_park_changes",
+    "rewrite_park",
     "write_park",
 ]
 
@@ -58,10 +82,13 @@ DEFAULT_FILES = {
     "projects": "projects.csv",
     "targets": "targets.csv",
     "allocations": "allocations.csv",
+    "events": "events.csv",
 }
 _TABLES = ("projects", "targets", "allocations")
 RULES_FILE = "constraints.toml"
 _RULES_KEY = "constraint_rules"
+_JOURNAL = ".parkgis-commit.json"
+_TMP_PREFIX = ".parkgis-tmp-"
 
 
 def bundled_park_path() -> Path:
@@ -74,11 +101,11 @@ def is_park_folder(path: Path) -> bool:
     return path.is_dir() and (path / MANIFEST).is_file()
 
 
-def read_manifest(folder: Path) -> tuple[Manifest, dict[str, str]]:
-    """Read ``park.toml``: the manifest and the file names of each table."""
+def read_manifest(folder: Path, file: Path | None = None) -> tuple[Manifest, dict[str, str]]:
+    """Read ``park.toml`` (or ``file`` in its place): the manifest and each table's file."""
     path = folder / MANIFEST
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        data = tomllib.loads((file or path).read_text("utf-8"))
     except FileNotFoundError:
         msg = f"{folder}: not a park folder (no {MANIFEST}); create one with 'parkgis import'"
         raise InputError(msg) from None
@@ -94,54 +121,69 @@ def read_manifest(folder: Path) -> tuple[Manifest, dict[str, str]]:
     return manifest, files
 
 
-def read_park(folder: str | os.PathLike[str] | None = None) -> Park:
+def check_writable(folder: str | os.PathLike[str]) -> Path:
+    """Refuse to write into the bundled sample park; return the folder as a Path.
+
+    Raises
+    ------
+    InputError
+        When ``folder`` is the bundled Yuanba park, saying how to copy it.
+    """
+    path = Path(folder)
+    if path.resolve() == bundled_park_path().resolve():
+        msg = (
+            f"{path} is the bundled sample park, which is never changed in place; copy it "
+            f"first ('parkgis copy -o mypark') and change the copy"
+        )
+        raise InputError(msg)
+    return path
+
+
+def read_park(
+    folder: str | os.PathLike[str] | None = None, *, as_of: dt.date | None = None
+) -> Park:
     """Read a park folder; with none, the bundled Yuanba park.
 
     Values are normalised (vocabulary terms to codes, written areas to mu);
     those that cannot be understood are kept as written and listed in
     ``park.value_issues`` for :func:`parkgis.validate.find_problems`.
 
+    Parameters
+    ----------
+    folder
+        The park folder, or None for the bundled park.
+    as_of
+        Give the park as it was on this date, by its event log
+        (:func:`parkgis.history.park_as_of`).
+
     Raises
     ------
     InputError
         When the folder or one of its files cannot be read at all.
+    DataError
+        When the event log cannot be read (it names the row).
     """
     if folder is None:
         path = bundled_park_path()
         if not is_park_folder(path):  # installed without the source tree
             from parkgis.sample import build_yuanba
 
-            return build_yuanba()
+            park = build_yuanba()
+            return park_as_of(park, as_of) if as_of is not None else park
     else:
         path = Path(folder)
-    manifest, files = read_manifest(path)
-    rules = read_constraint_rules(path)
-    if rules:
-        manifest = replace(manifest, settings={**manifest.settings, _RULES_KEY: rules})
-    issues: list[ValueIssue] = []
-    layers = path / files["layers"]
-    parcels = _normalised(_read_layer(layers, "parcels", manifest), "parcels", issues)
-    constraints = (
-        _normalised(_read_layer(layers, "constraints", manifest), "constraints", issues)
-        if _has_layer(layers, "constraints")
-        else empty_layer(parcels.crs or "EPSG:4490")
-    )
-    tables = {}
-    for table in _TABLES:
-        file = path / files[table]
-        frame = _read_csv(file) if file.is_file() else empty_table(table)
-        tables[table] = _normalised(frame, table, issues)
-    return Park(
-        manifest=manifest,
-        parcels=parcels,
-        constraints=constraints,
-        value_issues=tuple(issues),
-        **tables,
-    )
+    with park_lock(path, exclusive=False):
+        park = _read_unlocked(path, _committed(path))
+    return park_as_of(park, as_of) if as_of is not None else park
 
 
 def write_park(park: Park, folder: str | os.PathLike[str]) -> Path:
-    """Write ``park`` as a park folder, each file atomically.
+    """Write ``park`` as a park folder, atomically as a whole.
+
+    Every file is staged beside its target and the whole set committed at
+    once (see the module's notes): a write killed at any moment leaves the
+    folder as before or as after. The event log is written when the park
+    has one (``events.csv``); an existing log is removed when it has none.
 
     Returns
     -------
@@ -150,15 +192,157 @@ def write_park(park: Park, folder: str | os.PathLike[str]) -> Path:
     """
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
+    with park_lock(path, exclusive=True):
+        _recover(path)
+        staging = _Staging(path)
+        try:
+            _stage_park(park, staging)
+            staging.commit()
+        finally:
+            staging.discard()
+    return path
+
+
+def record_park_changes(
+    folder: str | os.PathLike[str], changes: Sequence[StatusChange], *, recorded_at: str
+) -> tuple[Event, ...]:
+    """Check and record status changes in a park folder; return the events appended.
+
+    Under the folder's exclusive lock: read the park, check each change
+    against the current value (:func:`parkgis.history.record_changes`),
+    append the events to ``events.csv`` and write the changed table, in one
+    commit. All the changes are recorded, or none.
+
+    Raises
+    ------
+    InputError
+        For the bundled sample park (copy it first) or a folder that is not a park.
+    DataError, VocabularyError
+        For a change that cannot be recorded (see :func:`parkgis.history.make_event`).
+    """
+    path = check_writable(folder)
+    with park_lock(path, exclusive=True):
+        _recover(path)  # an unfinished write is finished: the files are the park
+        park = _read_unlocked(path, {})
+        new, events = _record_changes(park, changes, recorded_at=recorded_at)
+        if not events:
+            return events
+        _, names = read_manifest(path)
+        staging = _Staging(path)
+        try:
+            _stage_events(staging, names["events"], path / names["events"], events)
+            if any(e.entity == "parcel" for e in events):
+                with staging.path(names["layers"]) as tmp:
+                    _write_layer(new.parcels, tmp, "parcels")
+                    if len(new.constraints):
+                        _write_layer(new.constraints, tmp, "constraints")
+            if any(e.entity == "project" for e in events):
+                with staging.path(names["projects"]) as tmp:
+                    _write_csv(new.projects, tmp)
+            staging.commit()
+        finally:
+            staging.discard()
+    return events
+
+
+def rewrite_park(folder: str | os.PathLike[str], build: Callable[[Park], Park]) -> Park:
+    """Read a park folder, build a new park from it, and write that, under one lock.
+
+    ``build`` gets the park as stored (with its log) and returns the park to
+    write; nobody can change the folder in between. Returns the park written.
+
+    Raises
+    ------
+    InputError
+        For the bundled sample park or a folder that is not a park.
+    """
+    path = check_writable(folder)
+    with park_lock(path, exclusive=True):
+        _recover(path)
+        new = build(_read_unlocked(path, {}))
+        staging = _Staging(path)
+        try:
+            _stage_park(new, staging)
+            staging.commit()
+        finally:
+            staging.discard()
+    return new
+
+
+@contextmanager
+def park_lock(folder: Path, *, exclusive: bool) -> Iterator[None]:
+    """Hold a lock on a park folder: exclusive for writers, shared for readers.
+
+    The lock is ``flock`` on the folder itself (no lock file); it is released
+    when the process ends, however it ends. Where ``fcntl`` is missing
+    (Windows) or the folder cannot be opened, no lock is taken.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield  # not a folder, or not ours to open: the reader says what is wrong
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _read_unlocked(path: Path, files: dict[str, Path | None]) -> Park:
+    manifest, names = read_manifest(path, files.get(MANIFEST))
+    rules = read_constraint_rules(path, files.get(RULES_FILE))
+    if rules:
+        manifest = replace(manifest, settings={**manifest.settings, _RULES_KEY: rules})
+    issues: list[ValueIssue] = []
+    layers = _resolved(files, path, names["layers"])
+    shown = path / names["layers"]
+    parcels = _normalised(_read_layer(layers, "parcels", manifest, shown), "parcels", issues)
+    constraints = (
+        _normalised(_read_layer(layers, "constraints", manifest, shown), "constraints", issues)
+        if _has_layer(layers, "constraints", shown)
+        else empty_layer(parcels.crs or "EPSG:4490")
+    )
+    tables = {}
+    for table in _TABLES:
+        file = _resolved(files, path, names[table])
+        frame = _read_csv(file, path / names[table]) if file.is_file() else empty_table(table)
+        tables[table] = _normalised(frame, table, issues)
+    log = _resolved(files, path, names["events"])
+    events = (
+        read_events_frame(_read_csv(log, path / names["events"]), where=str(path / names["events"]))
+        if log.is_file()
+        else empty_events()
+    )
+    return Park(
+        manifest=manifest,
+        parcels=parcels,
+        constraints=constraints,
+        events=events,
+        value_issues=tuple(issues),
+        **tables,
+    )
+
+
+def _stage_park(park: Park, staging: _Staging) -> None:
     files = dict(DEFAULT_FILES)
-    with atomic_path(path / files["layers"]) as tmp:
+    with staging.path(files["layers"]) as tmp:
         _write_layer(park.parcels, tmp, "parcels")
         if len(park.constraints):
             _write_layer(park.constraints, tmp, "constraints")
     for table in _TABLES:
-        frame: pd.DataFrame = getattr(park, table)
-        with atomic_path(path / files[table]) as tmp:
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+        with staging.path(files[table]) as tmp:
+            _write_csv(getattr(park, table), tmp)
+    if len(park.events):
+        with staging.path(files["events"]) as tmp:
+            _write_csv(park.events[list(EVENT_COLUMNS)], tmp)
+    else:
+        staging.delete(files["events"])
     manifest: dict[str, Any] = {"name": park.manifest.name}
     if park.manifest.title:
         manifest["title"] = park.manifest.title
@@ -166,15 +350,123 @@ def write_park(park: Park, folder: str | os.PathLike[str]) -> Path:
     manifest.update(park.manifest.settings)
     rules = manifest.pop(_RULES_KEY, None)
     if rules:
-        with atomic_path(path / RULES_FILE) as tmp:
+        with staging.path(RULES_FILE) as tmp:
             tmp.write_text(tomli_w.dumps(rules), "utf-8")
     manifest["files"] = files
-    with atomic_path(path / MANIFEST) as tmp:
+    with staging.path(MANIFEST) as tmp:
         tmp.write_text(tomli_w.dumps(manifest), "utf-8")
-    return path
 
 
-def read_constraint_rules(folder: str | os.PathLike[str]) -> dict[str, Any]:
+def _stage_events(staging: _Staging, name: str, current: Path, events: Sequence[Event]) -> None:
+    """Stage the log: its old bytes unchanged, then the new rows."""
+    old = current.read_bytes() if current.is_file() else b""
+    rows = events_frame(events)[list(EVENT_COLUMNS)]
+    text = rows.to_csv(index=False, header=not old, lineterminator="\n")
+    with staging.path(name) as tmp:
+        if old and not old.endswith(b"\n"):
+            old += b"\n"
+        tmp.write_bytes((old or "\ufeff".encode()) + text.encode("utf-8"))
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+class _Staging:
+    """Files staged beside their targets, committed together (see the module's notes)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.entries: list[tuple[str | None, str]] = []  # (temporary name or None, target)
+
+    @contextmanager
+    def path(self, name: str) -> Iterator[Path]:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f"{_TMP_PREFIX}{Path(name).stem}.", suffix=Path(name).suffix, dir=self.folder
+        )
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.unlink()  # writers such as GDAL want to create the file themselves
+        self.entries.append((tmp.name, name))
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+
+    def delete(self, name: str) -> None:
+        if (self.folder / name).exists():
+            self.entries.append((None, name))
+
+    def commit(self) -> None:
+        journal = self.folder / _JOURNAL
+        with atomic_path(journal) as tmp:
+            tmp.write_text(json.dumps({"renames": self.entries}), "utf-8")
+        _apply(self.folder, self.entries)
+        journal.unlink()
+        _fsync_dir(self.folder)
+        self.entries = []
+
+    def discard(self) -> None:
+        for tmp, _ in self.entries:
+            if tmp is not None:
+                (self.folder / tmp).unlink(missing_ok=True)
+        self.entries = []
+
+
+def _journal_entries(folder: Path) -> list[tuple[str | None, str]] | None:
+    journal = folder / _JOURNAL
+    try:
+        data = json.loads(journal.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        msg = f"{journal}: an unfinished write's commit file cannot be read ({exc})"
+        raise InputError(msg) from None
+    return [(tmp, target) for tmp, target in data["renames"]]
+
+
+def _committed(folder: Path) -> dict[str, Path | None]:
+    """The files a reader takes for the names an unfinished commit replaces."""
+    entries = _journal_entries(folder)
+    out: dict[str, Path | None] = {}
+    for tmp, target in entries or ():
+        if tmp is None:
+            out[target] = None
+        elif (folder / tmp).exists():
+            out[target] = folder / tmp
+    return out
+
+
+def _resolved(files: dict[str, Path | None], folder: Path, name: str) -> Path:
+    if name in files:
+        found = files[name]
+        return found if found is not None else folder / f"{_TMP_PREFIX}deleted-{name}"
+    return folder / name
+
+
+def _recover(folder: Path) -> None:
+    """Finish a write that was committed but not completed; remove staged leftovers."""
+    entries = _journal_entries(folder)
+    if entries is not None:
+        _apply(folder, entries)
+        (folder / _JOURNAL).unlink()
+    for leftover in folder.glob(f"{_TMP_PREFIX}*"):
+        leftover.unlink(missing_ok=True)
+    for leftover in folder.glob(f".{_JOURNAL}.*"):
+        leftover.unlink(missing_ok=True)
+    _fsync_dir(folder)
+
+
+def _apply(folder: Path, entries: list[tuple[str | None, str]]) -> None:
+    for tmp, target in entries:
+        if tmp is None:
+            (folder / target).unlink(missing_ok=True)
+        elif (folder / tmp).exists():
+            os.replace(folder / tmp, folder / target)
+
+
+def read_constraint_rules(
+    folder: str | os.PathLike[str], file: Path | None = None
+) -> dict[str, Any]:
     """Read a park folder's ``constraints.toml``: its own setbacks ({} when it has none).
 
     Raises
@@ -183,10 +475,11 @@ def read_constraint_rules(folder: str | os.PathLike[str]) -> dict[str, Any]:
         When the file is not valid TOML.
     """
     path = Path(folder) / RULES_FILE
-    if not path.is_file():
+    source = file or path
+    if not source.is_file():
         return {}
     try:
-        return tomllib.loads(path.read_text("utf-8"))
+        return tomllib.loads(source.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid UTF-8 TOML ({exc}); fix the file") from None
 
@@ -225,22 +518,25 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _has_layer(path: Path, layer: str) -> bool:
+def _has_layer(path: Path, layer: str, shown: Path | None = None) -> bool:
     try:
         return layer in {name for name, _ in pyogrio.list_layers(path)}
     except Exception as exc:
-        raise InputError(f"{path}: cannot be read as a GeoPackage ({exc})") from None
+        raise InputError(f"{shown or path}: cannot be read as a GeoPackage ({exc})") from None
 
 
-def _read_layer(path: Path, layer: str, manifest: Manifest) -> gpd.GeoDataFrame:
-    if not _has_layer(path, layer):
-        raise InputError(f"{path}: has no layer {layer!r}; a park needs a parcels layer")
+def _read_layer(
+    path: Path, layer: str, manifest: Manifest, shown: Path | None = None
+) -> gpd.GeoDataFrame:
+    shown = shown or path
+    if not _has_layer(path, layer, shown):
+        raise InputError(f"{shown}: has no layer {layer!r}; a park needs a parcels layer")
     frame = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
     override = manifest.settings.get("crs")
     if frame.crs is None:
         if override is None:
             msg = (
-                f"{path} layer {layer!r} has no CRS; set 'crs = \"EPSG:4490\"' (or the survey's "
+                f"{shown} layer {layer!r} has no CRS; set 'crs = \"EPSG:4490\"' (or the survey's "
                 f"CRS, e.g. EPSG:4544) in {MANIFEST}"
             )
             raise CRSMissingError(msg)
@@ -258,14 +554,14 @@ def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     pyogrio.write_dataframe(out, path, layer=layer, driver="GPKG", append=path.exists())
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, shown: Path | None = None) -> pd.DataFrame:
     try:
         return pd.read_csv(
             path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
         )
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(
-            f"{path}: cannot be read as UTF-8 CSV ({exc}); re-save it as UTF-8"
+            f"{shown or path}: cannot be read as UTF-8 CSV ({exc}); re-save it as UTF-8"
         ) from None
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from parkgis.model.schema import TABLES, ValueIssue
 
-__all__ = ["Manifest", "Park", "empty_table"]
+__all__ = ["EVENT_COLUMNS", "Manifest", "Park", "empty_events", "empty_table"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ class Park:
     projects: pd.DataFrame = field(default_factory=lambda: empty_table("projects"))
     targets: pd.DataFrame = field(default_factory=lambda: empty_table("targets"))
     allocations: pd.DataFrame = field(default_factory=lambda: empty_table("allocations"))
+    events: pd.DataFrame = field(default_factory=lambda: empty_events())
+    """The status history: one row per change, columns :data:`EVENT_COLUMNS`
+    (see :mod:`parkgis.history`)."""
     value_issues: tuple[ValueIssue, ...] = ()
     """Values the reader could not understand, kept as written (see validate)."""
 
@@ -88,6 +91,38 @@ def empty_table(table: str) -> pd.DataFrame:
     ['metric', 'target', 'actual']
     """
     return pd.DataFrame({name: pd.Series(dtype=object) for name in TABLES[table].names})
+
+
+EVENT_COLUMNS = (
+    "seq",
+    "entity",
+    "entity_id",
+    "field",
+    "from",
+    "to",
+    "date",
+    "recorded_at",
+    "by",
+    "note",
+    "evidence",
+    "forced",
+)
+"""Columns of a park's event log: ``seq`` (int, order of recording), ``forced``
+(bool), the others text or None; ``date`` is the effective ``YYYY-MM-DD``."""
+
+
+def empty_events() -> pd.DataFrame:
+    """An empty event log with the columns of :data:`EVENT_COLUMNS`.
+
+    Examples
+    --------
+    >>> empty_events().dtypes["seq"], empty_events().dtypes["forced"]
+    (dtype('int64'), dtype('bool'))
+    """
+    columns = {name: pd.Series(dtype=object) for name in EVENT_COLUMNS}
+    columns["seq"] = pd.Series(dtype="int64")
+    columns["forced"] = pd.Series(dtype=bool)
+    return pd.DataFrame(columns)
 
 
 def empty_layer(crs: str = "EPSG:4490") -> gpd.GeoDataFrame:

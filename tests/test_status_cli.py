@@ -1,0 +1,210 @@
+"""``parkgis status``, ``history``, ``copy``, ``import --update`` and ``--as-of`` as run.
+
+Each test works on a copy of the bundled Yuanba park in tmp_path. Its reserve
+parcel YB-R-01 (xx山上台阶地一号, 150 mu, unacquired, step survey) moves along
+the chain; ``--as-of`` a date before a change must show the old status in
+``area``, ``reserve`` and the map.
+"""
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from parkgis.cli import cli
+from parkgis.io.store import bundled_park_path, read_park
+
+BY = ("--by", "王工")
+
+
+def run(*args: str, ok: tuple[int, ...] = (0,)):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code in ok, result.output
+    return result
+
+
+@pytest.fixture
+def park(tmp_path):
+    """A copy of the bundled park, made the way the README says."""
+    folder = tmp_path / "yuanba"
+    run("copy", "-o", str(folder))
+    return folder
+
+
+@pytest.fixture
+def moved(park):
+    """YB-R-01: acquiring on 2013-07-01; acquired, step survey → approved, on 2013-09-15."""
+    run("status", "set", "YB-R-01", "征收中", "--park", str(park), "--date", "2013-07-01", *BY,
+        "--evidence", "元府征〔2013〕12号")  # fmt: skip
+    run("status", "set", "YB-R-01", "acquired", "--step", "approved", "--park", str(park),
+        "--date", "2013-09-15", *BY, "--note", "征收公告已发布", "--force")  # fmt: skip
+    return park
+
+
+def status_in_area(park, *extra):
+    rows = json.loads(run("area", str(park), "--format", "json", *extra).output)
+    return {r["parcel_id"]: r["acquisition_status"] for r in rows}["YB-R-01"]
+
+
+def test_history_lists_the_events_as_json(moved):
+    events = json.loads(run("history", "YB-R-01", "--park", str(moved), "--format", "json").output)
+    assert [(e["field"], e["from"], e["to"], e["date"], e["by"], e["forced"]) for e in events] == [
+        ("acquisition_status", "unacquired", "acquiring", "2013-07-01", "王工", False),
+        ("acquisition_status", "acquiring", "acquired", "2013-09-15", "王工", False),
+        ("acquisition_step", "survey", "approved", "2013-09-15", "王工", True),  # skips 2 steps
+    ]
+    assert events[0]["evidence"] == "元府征〔2013〕12号" and events[1]["note"] == "征收公告已发布"
+    assert [e["seq"] for e in events] == [1, 2, 3]
+    assert events[0]["recorded_at"][:2] == "20"  # the clock of the machine that recorded it
+    text = run("--lang", "en", "history", "YB-R-01", "--park", str(moved)).output
+    assert "Unacquired" in text and "Acquired" in text and "元府征〔2013〕12号" in text
+    early = run("history", "--park", str(moved), "--as-of", "2013-08-01", "--format", "json")
+    assert [e["to"] for e in json.loads(early.output)] == ["acquiring"]
+    assert (
+        json.loads(run("history", "YB-E-01", "--park", str(moved), "--format", "json").output) == []
+    )
+    assert "no parcel or project" in run("history", "NOPE", "--park", str(moved), ok=(1,)).output
+
+
+def test_the_tables_follow_and_as_of_shows_the_old_status(moved):
+    assert status_in_area(moved) == "acquired"
+    assert status_in_area(moved, "--as-of", "2013-06-30") == "unacquired"
+    assert status_in_area(moved, "--as-of", "2013-07-01") == "acquiring"
+    assert status_in_area(moved, "--as-of", "2013-09-14") == "acquiring"
+    shown = json.loads(
+        run("status", "show", "YB-R-01", "--park", str(moved), "--today", "2013-10-15",
+            "--format", "json").output
+    )  # fmt: skip
+    assert shown == [
+        {
+            "parcel_id": "YB-R-01",
+            "name": "xx山上台阶地一号",
+            "acquisition_status": "acquired",
+            "acquisition_step": "approved",
+            "title_status": None,
+            "since": "2013-09-15",
+            "days_in_stage": 30,
+        }
+    ]
+
+
+def test_reserve_as_of_a_date_before_the_change(moved):
+    def figures(*extra):
+        return json.loads(run("reserve", str(moved), "--format", "json", *extra).output)
+
+    before, during, after = (
+        figures("--as-of", "2013-06-30"),
+        figures("--as-of", "2013-08-01"),
+        figures("--as-of", "2013-10-01"),
+    )
+    assert (before["as_of"], during["as_of"]) == ("2013-06-30", "2013-08-01")  # the timeline too
+    net = {p["parcel_id"]: p for p in during["supply_parcels"]}["YB-R-01"]["supply_mu"]
+    assert net > 100  # 150 mu gross, less the corridors crossing it
+    assert before["pipeline_mu"] == pytest.approx(0.0)
+    assert during["pipeline_mu"] == pytest.approx(net)
+    assert during["reserve_mu"] == pytest.approx(before["reserve_mu"] - net)
+    assert after["available_mu"] == pytest.approx(before["available_mu"] + net)
+
+
+def map_status(html: str, parcel_id: str) -> str:
+    """The status label the map's data gives a parcel (columns with labels, as --lang en)."""
+    decoder = json.JSONDecoder()
+
+    def column(label):
+        at = html.index(f'{{"label":"{label}"')
+        return decoder.raw_decode(html, at)[0]
+
+    ids = column("Parcel ID")["values"]
+    status = column("Acquisition status")
+    return status["dict"][status["idx"][ids.index(parcel_id)]]
+
+
+def test_the_map_as_of_a_date_shows_the_old_status(moved, tmp_path):
+    now, then = tmp_path / "now.html", tmp_path / "then.html"
+    run("--lang", "en", "map", str(moved), "-o", str(now))
+    run("--lang", "en", "map", str(moved), "--as-of", "2013-06-30", "-o", str(then))
+    assert map_status(now.read_text("utf-8"), "YB-R-01") == "Acquired"
+    assert map_status(then.read_text("utf-8"), "YB-R-01") == "Unacquired"
+
+
+def test_refusals_name_the_way_out(park, tmp_path):
+    result = run("status", "set", "YB-R-01", "acquired", "--park", str(park), "--date",
+                 "2013-07-01", *BY, ok=(1,))  # fmt: skip
+    assert "skips acquiring" in result.output and "--force" in result.output
+    result = run("status", "set", "YB-R-01", "acquiring", "--date", "2013-07-01", *BY, ok=(2,))
+    assert "parkgis copy" in result.output  # no park named: the bundled sample is not changed
+    result = run("status", "set", "YB-R-01", "acquiring", "--park", str(bundled_park_path()),
+                 "--date", "2013-07-01", *BY, ok=(2,))  # fmt: skip
+    assert "bundled sample park" in result.output and "parkgis copy" in result.output
+    result = run("status", "set", "YB-R-01", "建好了", "--park", str(park), "--date",
+                 "2013-07-01", *BY, ok=(2,))  # fmt: skip
+    assert "neither an acquisition status nor a project stage" in result.output
+    assert len(read_park(park).events) == 0  # nothing was recorded
+
+
+def test_project_stage_and_title(park):
+    # P16 壮牛饲料: signed, title being applied for.
+    run("status", "set", "P16", "场平", "--park", str(park), "--date", "2013-07-01", *BY)
+    run("status", "set", "P16", "--title", "已办证", "--park", str(park), "--date",
+        "2013-07-02", *BY)  # fmt: skip
+    projects = read_park(park).projects.set_index("project_id")
+    assert projects.loc["P16", "stage"] == "site_prep"
+    assert projects.loc["P16", "title_status"] == "issued"
+    events = json.loads(run("history", "P16", "--park", str(park), "--format", "json").output)
+    assert [(e["entity"], e["field"], e["from"], e["to"]) for e in events] == [
+        ("project", "stage", "signed", "site_prep"),
+        ("project", "title_status", "applying", "issued"),
+    ]
+    as_of = read_park(park, as_of=dt.date(2013, 7, 1)).projects
+    assert as_of.set_index("project_id").loc["P16", "title_status"] == "applying"
+
+
+@pytest.mark.filterwarnings("ignore::parkgis.brief.figures.CJKFontWarning")
+def test_brief_since_a_date_reads_the_log(moved, tmp_path):
+    out = tmp_path / "brief.md"
+    run("brief", str(moved), "--zone", "xx山上台阶地", "--since", "2013-06-30", "--today",
+        "2013-10-01", "-o", str(out), "--font", "none")  # fmt: skip
+    md = out.read_text("utf-8")
+    changes = md[md.index("地块状态变化") :]
+    rows = [line for line in changes.splitlines() if line.startswith("| YB-")]
+    assert rows[:2] == [
+        "| YB-R-01 | xx山上台阶地一号 | 状态变化 | 未征收 | 已征收 | 2013-09-15 |",
+        "| YB-R-01 | xx山上台阶地一号 | 环节变化 | 现状调查 | 已批准 | 2013-09-15 |",
+    ]
+
+
+def test_import_update_records_the_differences_as_events(tmp_path, three_parcels):
+    first, newer = tmp_path / "v1.geojson", tmp_path / "v2.geojson"
+    three_parcels.to_crs(4490).to_file(first)
+    changed = three_parcels.assign(acquisition_status=["leveled", "acquiring", "supplied"])
+    changed.to_crs(4490).to_file(newer)
+    park = tmp_path / "tiny"
+    run("import", str(first), "-o", str(park))
+    result = run("import", str(newer), "-o", str(park), ok=(2,))
+    assert "--update" in result.output
+    result = run("import", str(newer), "-o", str(park), "--update", "--date", "2024-06-30",
+                 *BY, "--note", "6月台账")  # fmt: skip
+    assert "A acquisition_status: acquired → leveled" in result.output
+    events = json.loads(run("history", "--park", str(park), "--format", "json").output)
+    assert [(e["entity_id"], e["from"], e["to"], e["date"], e["note"]) for e in events] == [
+        ("A", "acquired", "leveled", "2024-06-30", "6月台账"),
+        ("B", "unacquired", "acquiring", "2024-06-30", "6月台账"),
+    ]
+    rows = json.loads(run("area", str(park), "--as-of", "2024-06-29", "--format", "json").output)
+    assert [r["acquisition_status"] for r in rows] == ["acquired", "unacquired", "supplied"]
+    again = run("import", str(first), "-o", str(park), "--update", "--date", "2024-06-01", *BY,
+                ok=(1,))  # fmt: skip
+    assert "last changed on 2024-06-30" in again.output  # the past is not rewritten
+
+
+def test_copy_as_of_keeps_the_log_up_to_the_date(moved, tmp_path):
+    old = tmp_path / "old"
+    run("copy", str(moved), "--as-of", "2013-08-01", "-o", str(old))
+    park = read_park(old)
+    assert park.events["to"].tolist() == ["acquiring"]
+    status = park.parcels.set_index("parcel_id")["acquisition_status"]
+    assert status["YB-R-01"] == "acquiring"
+    pd.testing.assert_frame_equal(park.targets, read_park(moved).targets)
+    assert "already a park" in run("copy", "-o", str(old), ok=(2,)).output
