@@ -34,6 +34,7 @@ from parkgis.errors import DataError
 from parkgis.history import status_since
 from parkgis.measure.area import gross_area_mu
 from parkgis.model.park import Park
+from parkgis.model.values import as_date, id_text
 from parkgis.model.vocab import STAGE
 
 __all__ = ["BUILT_STAGES", "GAPS", "gap_figures", "gaps_table", "one_year_before"]
@@ -110,7 +111,7 @@ def gaps_table(
         ``since``.
     """
     parcels = park.parcels
-    ids = [_id(v) for v in parcels["parcel_id"].tolist()]
+    ids = [id_text(v) for v in parcels["parcel_id"].tolist()]
     status = parcels["acquisition_status"].astype(object).to_numpy()
     step = _column(parcels, "acquisition_step")
     area = (
@@ -124,7 +125,7 @@ def gaps_table(
     projects = park.projects
     stage_of = dict(
         zip(
-            [_id(v) for v in _column(projects, "project_id")],
+            [id_text(v) for v in _column(projects, "project_id")],
             _column(projects, "stage"),
             strict=True,
         )
@@ -239,7 +240,7 @@ def _furthest(stages: list[object]) -> str | None:
 
 
 def _since_dates(since: pd.Series, ids: list[str | None]) -> list[dt.date | None]:
-    index = [_id(v) for v in since.index]
+    index = [id_text(v) for v in since.index]
     seen: set[str | None] = set()
     for key in index:
         if key in seen and key is not None:
@@ -249,35 +250,12 @@ def _since_dates(since: pd.Series, ids: list[str | None]) -> list[dt.date | None
     out = []
     for pid in ids:
         value = by_id.get(pid)
-        out.append(_read_date(value, pid))
+        out.append(as_date(value, where=f"parcel {pid}", what="status date"))
     return out
 
 
-def _read_date(value: object, pid: object) -> dt.date | None:
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        msg = f"parcel {pid}: status date {value!r} is not a date; write it as YYYY-MM-DD"
-        raise DataError(msg) from None
 
 
-def _id(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:

@@ -43,6 +43,7 @@ from parkgis.history import events_of, status_since
 from parkgis.measure.crs import CGCS2000
 from parkgis.model.park import Park
 from parkgis.model.schema import TABLES, field_label
+from parkgis.model.values import as_date, id_text
 from parkgis.model.vocab import ACQUISITION, STAGE, TITLE, VOCABULARIES
 from parkgis.reserve import reserve_figures
 from parkgis.tables import area_by, area_table
@@ -406,7 +407,7 @@ def brief_content(
     if not include_private:
         park = _redacted(park)
         since_park = _redacted(since_park) if since_park is not None else None
-    ids = [_id(v) for v in park.parcels["parcel_id"]]
+    ids = [id_text(v) for v in park.parcels["parcel_id"]]
     wanted = set(scope.parcel_ids)
     in_scope = np.array([pid in wanted for pid in ids], dtype=bool)
     reserve = reserve_figures(park, as_of=today, buildable=table)
@@ -510,7 +511,7 @@ def _select(
     if len(given) > 1:
         raise BriefError(f"give one scope (zone, parcels or project), not {' and '.join(given)}")
     frame = park.parcels
-    ids = [_id(v) for v in frame["parcel_id"]]
+    ids = [id_text(v) for v in frame["parcel_id"]]
     name = park.name
     if zone:
         zones = frame["zone"].astype(object) if "zone" in frame.columns else None
@@ -553,7 +554,7 @@ def _select(
             f"{name}-{short}",
         )
     if project:
-        known = [_id(v) for v in park.projects.get("project_id", pd.Series(dtype=object))]
+        known = [id_text(v) for v in park.projects.get("project_id", pd.Series(dtype=object))]
         if project not in known:
             msg = (
                 f"project {project!r} is not in park {name!r}; projects: "
@@ -634,7 +635,9 @@ def _days_in_stage(
     parcels' ``status_date``.
     """
     values = status_since(park, today=today).tolist()
-    since = [_read_day(v, pid) for v, pid in zip(values, ids, strict=True)]
+    since = [
+        as_date(v, where=f"parcels row parcel_id={pid}") for v, pid in zip(values, ids, strict=True)
+    ]
     days = [(today - d).days if d is not None else None for d in since]
     return days, since
 
@@ -688,7 +691,7 @@ def _holders(alloc: pd.DataFrame) -> dict[str, list[str]]:
 
 def _project_names(park: Park) -> dict[str, str]:
     projects = park.projects
-    ids = [_id(v) for v in _column(projects, "project_id")]
+    ids = [id_text(v) for v in _column(projects, "project_id")]
     names = _column(projects, "name")
     return {str(i): (_text(n) or str(i)) for i, n in zip(ids, names, strict=True) if i}
 
@@ -768,7 +771,7 @@ def _risks(
             )
     projects = park.projects
     for _, p in projects.iterrows():
-        pid = _id(p.get("project_id"))
+        pid = id_text(p.get("project_id"))
         stage, funding = p.get("stage"), p.get("funding_status")
         if stage == "stalled":
             kind = "stalled"
@@ -813,7 +816,7 @@ def _risks(
     names = _column(park.parcels, "name")
     for i, pid in enumerate(ids):
         status = _status(park, i)
-        day = _read_day(expected[i], pid)
+        day = as_date(expected[i], where=f"parcels row parcel_id={pid}")
         if status in _TO_ACQUIRE and day is not None and day < today:
             detail = t(
                 "detail_overdue",
@@ -915,7 +918,7 @@ def _changes(
     if since_park is None:
         return None
     old = since_park.parcels
-    old_ids = [_id(v) for v in old["parcel_id"]]
+    old_ids = [id_text(v) for v in old["parcel_id"]]
     old_status, old_step, old_zone = (
         _column(old, c) for c in ("acquisition_status", "acquisition_step", "zone")
     )
@@ -1025,7 +1028,7 @@ def _atlas(
 ) -> tuple[AtlasPage, ...]:
     frame = park.parcels
     columns = park.public_columns("parcels", include_private=include_private)
-    ids = [_id(v) for v in frame["parcel_id"]]
+    ids = [id_text(v) for v in frame["parcel_id"]]
     position = {pid: i for i, pid in enumerate(ids)}
     pages = []
     for row in rows:
@@ -1159,31 +1162,8 @@ def _subject(name: object, pid: object) -> str:
     return name_text or pid_text or "—"
 
 
-def _read_day(value: object, pid: object) -> dt.date | None:
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        msg = f"parcels row parcel_id={pid}: date {value!r} is not a date; write it as YYYY-MM-DD"
-        raise DataError(msg) from None
 
 
-def _id(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _text(value: object) -> str | None:

@@ -61,7 +61,7 @@ def ids_text(values: Iterable[object]) -> list[str | None]:
     return [id_text(v) for v in values]
 
 
-def as_date(value: object, *, where: str = "") -> dt.date | None:
+def as_date(value: object, *, where: str = "", what: str = "date") -> dt.date | None:
     """A date cell as a :class:`datetime.date`; a blank is None.
 
     Accepts dates, timestamps and ISO text (``2013-05-30``, with or without a
@@ -71,7 +71,7 @@ def as_date(value: object, *, where: str = "") -> dt.date | None:
     Raises
     ------
     DataError
-        Naming the value and ``where`` it was found.
+        Naming the value, ``what`` it is and ``where`` it was found.
     """
     if is_blank(value):
         return None
@@ -84,5 +84,5 @@ def as_date(value: object, *, where: str = "") -> dt.date | None:
         return dt.date.fromisoformat(text[:10])
     except ValueError:
         place = f"{where}: " if where else ""
-        msg = f"{place}date {value!r} is not a date; write it as YYYY-MM-DD"
+        msg = f"{place}{what} {value!r} is not a date; write it as YYYY-MM-DD"
         raise DataError(msg) from None
