@@ -44,7 +44,7 @@ from parkgis.measure.crs import CGCS2000
 from parkgis.model.park import Park
 from parkgis.model.schema import TABLES, field_label
 from parkgis.model.values import as_date, id_text
-from parkgis.model.vocab import ACQUISITION, STAGE, TITLE, VOCABULARIES
+from parkgis.model.vocab import ACQUISITION, FINDING_REASON, STAGE, TITLE, TITLE_RISK, VOCABULARIES
 from parkgis.reserve import reserve_figures
 from parkgis.tables import area_by, area_table
 from parkgis.targets import target_figures
@@ -734,7 +734,7 @@ def _risks(
         risks.append(
             Risk(
                 r["risk"],
-                t(f"risk_{r['risk']}", lang),
+                TITLE_RISK.label(r["risk"], lang=lang),
                 _subject(r["name"], r["project_id"]),
                 detail,
                 float(r["held_mu"]),
@@ -761,7 +761,7 @@ def _risks(
             risks.append(
                 Risk(
                     r["reason"],
-                    t(f"risk_{r['reason']}", lang),
+                    t("risk_patch", lang, reason=FINDING_REASON.label(r["reason"], lang=lang)),
                     subject,
                     detail,
                     float(r["overlap_mu"]),

@@ -133,12 +133,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     # Risks
     "risk_none": ("范围内未发现风险。", "No risk found in scope."),
-    "risk_building_without_title": ("无证建设", "Building without a title"),
-    "risk_title_unknown": ("在建项目权证状态不明", "Building, title not recorded"),
-    "risk_title_pending": ("权证办理中", "Title being applied for"),
-    "risk_not_approved": ("卫片图斑: 未批先建", "Inspection patch: built before approval"),
-    "risk_no_title": ("卫片图斑: 无证建设", "Inspection patch: building without a title"),
-    "risk_outside_park": ("卫片图斑: 园区外用地", "Inspection patch: outside the park"),
+    "risk_patch": ("卫片图斑: {reason}", "Inspection patch: {reason}"),
     "risk_stalled": ("项目停工", "Project stalled"),
     "risk_funds": ("资金未到位", "Funds not in place"),
     "risk_idle": ("闲置土地预警", "Idle land"),

@@ -36,6 +36,13 @@ from parkgis.errors import DataError, InputError
 from parkgis.io.loose import read_parcel_file
 from parkgis.io.store import atomic_path
 from parkgis.model.schema import field_label
+from parkgis.model.vocab import (
+    DEMAND_EXCLUSION,
+    FIGURE_BASIS,
+    FINDING_REASON,
+    RESERVE_ROLE,
+    TITLE_RISK,
+)
 
 __all__ = ["COMMANDS", "LAND_FORMATS", "buildable", "enforce", "gaps", "reserve", "targets"]
 
@@ -43,32 +50,13 @@ LAND_FORMATS = ("text", "json", "csv", "xlsx")
 F = TypeVar("F", bound=Callable[..., Any])
 _PROGRESS_FROM = 10_000  # parcels: below this buildable is quick enough without a bar
 
-# Labels of the codes the land figures use, for text tables.
-_CODES: dict[str, dict[str, tuple[str, str]]] = {
-    "role": {
-        "available": ("现有可用", "available"),
-        "allocated": ("已分配", "allocated"),
-        "pipeline": ("在征", "pipeline"),
-        "reserve": ("储备", "reserve"),
-        "market": ("挂牌/摘牌", "listed/sold"),
-        "supplied": ("已供地", "supplied"),
-        "unknown": ("状态不明", "unknown status"),
-    },
-    "basis": {"computed": ("计算值", "computed"), "reported": ("报告值", "reported")},
-    "reason": {
-        "stalled": ("停工", "stalled"),
-        "negotiating": ("未签约(洽谈)", "not signed"),
-        "unknown_stage": ("阶段不明", "stage unknown"),
-        "no_land_demand": ("无用地需求数", "no land demand given"),
-        "not_approved": ("未批先建", "built before approval"),
-        "no_title": ("无证建设", "building without a title"),
-        "outside_park": ("园区外用地", "outside the park"),
-    },
-    "risk": {
-        "building_without_title": ("无证建设", "building without a title"),
-        "title_unknown": ("权证状态不明", "building, title not recorded"),
-        "title_pending": ("权证办理中", "title being applied for"),
-    },
+# Labels of the codes the land figures use, for text tables: the vocabularies'
+# (model/vocab.toml), and yes/no for the two flags.
+_CODES: dict[str, dict[Any, tuple[str, str]]] = {
+    "role": {t.code: (t.zh, t.en) for t in RESERVE_ROLE},
+    "basis": {t.code: (t.zh, t.en) for t in FIGURE_BASIS},
+    "reason": {t.code: (t.zh, t.en) for t in (*DEMAND_EXCLUSION, *FINDING_REASON)},
+    "risk": {t.code: (t.zh, t.en) for t in TITLE_RISK},
     "on_track": {True: ("是", "yes"), False: ("否", "no")},
     "idle": {True: ("是", "yes"), False: ("", "")},
 }

@@ -32,12 +32,17 @@ else:  # pragma: no cover
 __all__ = [
     "ACQUISITION",
     "CONSTRAINT_KIND",
+    "DEMAND_EXCLUSION",
+    "FIGURE_BASIS",
+    "FINDING_REASON",
     "FUNDING",
     "LAND_USE",
     "LANGS",
+    "RESERVE_ROLE",
     "STAGE",
     "STEP",
     "TITLE",
+    "TITLE_RISK",
     "VOCABULARIES",
     "Term",
     "Vocabulary",
@@ -186,3 +191,8 @@ TITLE = VOCABULARIES["title_status"]
 CONSTRAINT_KIND = VOCABULARIES["constraint_kind"]
 LAND_USE = VOCABULARIES["land_use"]
 FUNDING = VOCABULARIES["funding_status"]
+RESERVE_ROLE = VOCABULARIES["reserve_role"]
+FIGURE_BASIS = VOCABULARIES["figure_basis"]
+DEMAND_EXCLUSION = VOCABULARIES["demand_exclusion"]
+FINDING_REASON = VOCABULARIES["finding_reason"]
+TITLE_RISK = VOCABULARIES["title_risk"]
