@@ -3,11 +3,13 @@
 The browser checks (drawing, clicking, offline loading) are in
 test_maps_browser.py. Parks are built in code: 100 m squares in EPSG:4544
 near Yuanba, whose areas are known by hand (10,000 m² planar = 15 mu,
-14.998 mu on the ellipsoid there).
+14.998 mu on the ellipsoid there), and, for large-park (tiled) maps, Voronoi
+fabrics whose neighbours share exact edges (:func:`fabric_park`).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -22,6 +24,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, MultiPolygon, box
 
 import parkgis
+import parkgis.maps
 from parkgis.errors import ParkgisError
 from parkgis.maps import (
     BASEMAPS,
@@ -39,6 +42,16 @@ from parkgis.maps.layers import encode_polygons, label_zoom, map_payload
 from parkgis.maps.legend import legend_rows, summary_figures
 from parkgis.maps.render import dumps_json
 from parkgis.maps.style import parcel_classes
+from parkgis.maps.topology import (
+    build_topology,
+    decode_topology,
+    encode_topology,
+    pack_signed,
+    pack_unsigned,
+    unpack_signed,
+    unpack_unsigned,
+    vertex_zooms,
+)
 from parkgis.measure.area import gross_area_mu
 from parkgis.model.park import Manifest, Park
 from parkgis.model.vocab import ACQUISITION, LAND_USE, STAGE, TITLE
@@ -121,6 +134,81 @@ def decode(
             polys.append(rings)
         out.append(polys or None)
     return out
+
+
+STATUSES = ("unacquired", "acquiring", "acquired", "leveled", "listed", "sold", "supplied")
+
+
+def voronoi_fabric(n: int, *, seed: int = 0, wiggle_m: float = 0.0) -> gpd.GeoSeries:
+    """``n`` Voronoi parcels of about 45 mu in EPSG:4544, edges split every 25 m.
+
+    Neighbours share their edges vertex for vertex. ``wiggle_m`` moves every
+    vertex by a smooth function of where it is (so shared vertices move
+    together), making the split edges no longer straight.
+    """
+    rng = np.random.default_rng(seed)
+    side = math.sqrt(n * 30_000.0)
+    frame = box(GK_X, GK_Y, GK_X + side, GK_Y + side)
+    points = rng.uniform((GK_X, GK_Y), (GK_X + side, GK_Y + side), size=(n, 2))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(points), extend_to=frame, ordered=True)
+    )
+    cells = shapely.segmentize(shapely.intersection(cells, frame), 25.0)
+    if wiggle_m:
+
+        def wiggle(xy: np.ndarray) -> np.ndarray:
+            x, y = xy[:, 0] - GK_X, xy[:, 1] - GK_Y
+            return np.column_stack(
+                [x + wiggle_m * np.sin(y / 17.0) + GK_X, y + wiggle_m * np.cos(x / 23.0) + GK_Y]
+            )
+
+        cells = shapely.transform(cells, wiggle)
+    return gpd.GeoSeries(cells, crs="EPSG:4544")
+
+
+def fabric_park(n: int, *, seed: int = 0) -> Park:
+    """A park of ``n`` Voronoi parcels with ids, names, zones and statuses."""
+    rng = np.random.default_rng(seed + 1)
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": [f"F{i:05d}" for i in range(n)],
+            "name": [f"地块{i}" for i in range(n)],
+            "zone": [f"Z{i % 4}" for i in range(n)],
+            "acquisition_status": rng.choice(np.array(STATUSES, dtype=object), size=n),
+        },
+        geometry=voronoi_fabric(n, seed=seed),
+    )
+    return Park(manifest=Manifest(name=f"fabric{n}", title=f"地块织网 {n}"), parcels=parcels)
+
+
+def quantised(geoms: gpd.GeoSeries) -> np.ndarray:
+    """Polygons in 1e-6 degree integers (lon/lat), as the maps draw them."""
+    lonlat = np.asarray(geoms.to_crs(4490).array, dtype=object)
+    return shapely.transform(lonlat, lambda xy: np.rint(xy * 1_000_000))
+
+
+def as_polygons(decoded: list) -> np.ndarray:
+    """Decoded features (see decode_topology) as shapely geometries."""
+    out = []
+    for polys in decoded:
+        if polys is None:
+            out.append(None)
+            continue
+        parts = [shapely.Polygon(rings[0], rings[1:]) for rings in polys]
+        out.append(parts[0] if len(parts) == 1 else MultiPolygon(parts))
+    return np.array(out, dtype=object)
+
+
+def same_polygons(a: np.ndarray, b: np.ndarray) -> bool:
+    """Vertex-for-vertex equal, up to where each ring starts."""
+    missing_a, missing_b = shapely.is_missing(a), shapely.is_missing(b)
+    if not np.array_equal(missing_a, missing_b):
+        return False
+    return bool(
+        shapely.equals_exact(
+            shapely.normalize(a[~missing_a]), shapely.normalize(b[~missing_b]), tolerance=0
+        ).all()
+    )
 
 
 # --- GCJ-02 -------------------------------------------------------------------
@@ -683,3 +771,193 @@ def test_the_map_still_draws_when_the_reserve_figures_cannot_be_had():
     data = data_of(map_html(park_map(park)))
     row = next(r for r in data["summary"] if r["key"] == "available")
     assert row["value"] == "—" and "下半年" in row["note"]
+
+
+# --- large parks: shared arcs, packed numbers, per-zoom simplification, tiles ---------
+
+
+def test_packed_numbers_round_trip():
+    assert pack_unsigned([0, 1, 31, 32, 1000]) == "ABfgBof"  # 5 bits a character
+    assert pack_signed([0, -1, 1, -300]) == "ABC3S"  # zig-zag: 0, 1, 2, 599
+    values = np.random.default_rng(3).integers(-(2**30), 2**30, size=5000)
+    values[:6] = [0, -1, 2**30, -(2**30), 31, 32]
+    assert np.array_equal(unpack_signed(pack_signed(values)), values)
+    assert np.array_equal(unpack_unsigned(pack_unsigned(np.abs(values))), np.abs(values))
+    text = pack_signed(values)
+    assert re.fullmatch(r"[A-Za-z0-9_-]*", text) and dumps_json(text) == f'"{text}"'
+    with pytest.raises(ValueError, match="non-negative"):
+        pack_unsigned([-1])
+    with pytest.raises(ValueError, match="middle of a number"):
+        unpack_unsigned("g")
+
+
+def test_topology_decodes_to_the_quantised_polygons():
+    u = 1e-6  # one grid unit: these coordinates are exact on the grid
+    x0, y0 = 105.96, 32.32
+    cell = 100 * u
+    squares = [
+        box(x0 + i * cell, y0 + j * cell, x0 + (i + 1) * cell, y0 + (j + 1) * cell)
+        for j in range(3)
+        for i in range(3)
+    ]
+    holed = box(x0 + 300 * u, y0, x0 + 500 * u, y0 + 200 * u).difference(
+        box(x0 + 350 * u, y0 + 50 * u, x0 + 450 * u, y0 + 150 * u)
+    )
+    island = box(x0 + 350 * u, y0 + 50 * u, x0 + 450 * u, y0 + 150 * u)  # fills the hole
+    multi = MultiPolygon(
+        [
+            box(x0, y0 + 400 * u, x0 + 50 * u, y0 + 450 * u),
+            box(x0 + 60 * u, y0 + 400 * u, x0 + 90 * u, y0 + 450 * u),
+        ]
+    )
+    geoms = np.array([*squares, holed, None, island, multi, shapely.Polygon()], dtype=object)
+    topo = build_topology(geoms)
+    enc = encode_topology(topo)
+    decoded = decode_topology(enc)
+    assert decoded[10] is None and decoded[13] is None  # missing and empty: no polygon
+    want = shapely.transform(geoms, lambda xy: np.rint(xy * 1_000_000))
+    want[13] = None
+    assert same_polygons(as_polygons(decoded), want)
+    assert [len(p) for p in decoded[9]] == [2]  # one polygon: shell and hole
+    assert len(decoded[12]) == 2  # two parts
+    # the hole (ring 10) and the island filling it (ring 11): one closed arc, written once
+    first_ref = np.concatenate([[0], np.cumsum(topo.ring_arcs)])
+    hole, isle = topo.refs[first_ref[10]], topo.refs[first_ref[11]]
+    assert topo.ring_arcs[10:12].tolist() == [1, 1] and max(hole, ~hole) == max(isle, ~isle)
+
+    fabric = voronoi_fabric(300, seed=7)
+    enc = encode_topology(build_topology(np.asarray(fabric.to_crs(4490).array, dtype=object)))
+    assert same_polygons(as_polygons(decode_topology(enc)), quantised(fabric))
+
+
+def test_shared_edges_are_written_once():
+    u = 1e-6
+    side = 10 * u
+    grid = np.array(
+        [
+            box(
+                105.96 + i * side, 32.32 + j * side, 105.96 + (i + 1) * side, 32.32 + (j + 1) * side
+            )
+            for j in range(2)
+            for i in range(2)
+        ],
+        dtype=object,
+    )
+    topo = build_topology(grid)
+    # 2 × 2 squares: 4 inner edges (centre to each side's middle) and 4 outer Ls
+    assert topo.n_arcs == 8 and len(topo.refs) == 12
+    assert np.diff(topo.arc_offsets).tolist().count(2) == 4  # the inner edges: 2 points
+    assert len(topo.arc_xy) == 4 * 2 + 4 * 3  # 20 points, not 4 × 4 vertices + 4 × 4 again
+
+    fabric = voronoi_fabric(400, seed=1)
+    lonlat = np.asarray(fabric.to_crs(4490).array, dtype=object)
+    topo = build_topology(lonlat)
+    edges = []
+    for a in range(topo.n_arcs):
+        pts = [tuple(p) for p in topo.arc_xy[topo.arc_offsets[a] : topo.arc_offsets[a + 1]]]
+        edges += [frozenset(e) for e in itertools.pairwise(pts)]
+    assert len(edges) == len(set(edges))  # no edge twice
+    polygon_edges = set()
+    for ring in shapely.get_exterior_ring(quantised(fabric)):
+        xy = shapely.get_coordinates(ring).astype(np.int64) - np.asarray(topo.origin)
+        polygon_edges |= {frozenset(e) for e in itertools.pairwise(map(tuple, xy.tolist()))}
+    polygon_edges = {e for e in polygon_edges if len(e) == 2}  # rounding joins a few vertices
+    assert set(edges) == polygon_edges  # every edge of every parcel, once
+    vertices = int(shapely.get_num_coordinates(lonlat).sum()) - 2 * len(lonlat)
+    assert len(topo.arc_xy) < 0.65 * vertices  # neighbours share their edges
+    packed = encode_topology(topo)
+    per_polygon = encode_polygons(lonlat)
+    assert len(packed["xy"]) < 0.3 * len(json.dumps(per_polygon["xy"]))
+
+
+def test_per_zoom_simplification_keeps_the_fabric_gap_free():
+    fabric = voronoi_fabric(400, seed=2, wiggle_m=1.5)
+    lonlat = np.asarray(fabric.to_crs(4490).array, dtype=object)
+    topo = build_topology(lonlat)
+    levels = vertex_zooms(topo, lat=32.32, zooms=(12, 19))
+    enc = encode_topology(topo, levels=levels, low=12)
+    full = as_polygons(decode_topology(enc))
+    assert same_polygons(full, quantised(fabric))
+    counts = []
+    for zoom in range(12, 20):
+        drawn = as_polygons(decode_topology(enc, zoom=zoom))
+        counts.append(int(shapely.get_num_coordinates(drawn).sum()))
+        metric = gpd.GeoSeries(shapely.transform(drawn, lambda xy: xy / 1e6), crs=4490).to_crs(4544)
+        assert shapely.coverage_is_valid(np.asarray(metric.array, dtype=object)), zoom
+        union = shapely.union_all(metric.array)
+        assert union.geom_type == "Polygon" and len(union.interiors) == 0  # no gap inside
+        overlap = metric.area.sum() - union.area
+        assert abs(overlap) < 1.0, zoom  # m² over the whole fabric: none
+        # the fabric's outline moves by less than the zoom's half pixel
+        half_px = 0.5 * 156_543.03 * math.cos(math.radians(32.32)) / 2**zoom
+        assert union.symmetric_difference(shapely.union_all(fabric.array)).area < (
+            half_px * 4 * math.sqrt(400 * 30_000.0)
+        )
+    assert counts == sorted(counts) and counts[0] < 0.5 * counts[-1]
+    # for contrast: simplifying each parcel on its own opens gaps and overlaps
+    alone = shapely.simplify(np.asarray(fabric.array, dtype=object), 2.0)
+    assert not shapely.coverage_is_valid(alone)
+
+
+def test_the_tiled_payload_carries_the_same_parcels():
+    park = fabric_park(600, seed=4)
+    vector = map_payload(park)
+    tiled = map_payload(park, tiled=True)
+    p, v = tiled["parcels"], vector["parcels"]
+    assert p["enc"] == "topo" and p["n"] == v["n"] == 600
+    assert tiled["legend"] == vector["legend"] and p["cols"] == v["cols"] and p["keys"] == v["keys"]
+    assert unpack_unsigned(p["cls"]).tolist() == v["cls"]
+    drawn = as_polygons(
+        [
+            [[np.rint(np.asarray(ring) * 1e6) for ring in poly] for poly in feature]
+            for feature in decode(v, vector["origin"], vector["scale"])
+        ]
+    )
+    assert same_polygons(as_polygons(decode_topology(p)), shapely.remove_repeated_points(drawn))
+    label = np.cumsum(unpack_signed(p["lp"]).reshape(-1, 2), axis=0)
+    assert label.ravel().tolist() == v["lp"]  # the same label points, packed
+    assert set(tiled) - set(vector) == {"zone_outlines"}
+    assert all("feature" not in z for z in tiled["zones"])
+    assert decode_topology(tiled["zone_outlines"])[0] is not None
+    assert len(dumps_json(tiled)) < 0.6 * len(dumps_json(vector))
+
+
+def test_renderer_auto_draws_large_parks_on_tiles(monkeypatch):
+    park = make_park(["supplied", "unacquired", "acquired"])
+    assert "window.parkgisTiles = {" not in map_html(park_map(park))  # not even the script
+    monkeypatch.setattr(parkgis.maps, "TILES_FROM", 3)
+    html = map_html(park_map(park))
+    data = data_of(html)
+    assert data["renderer"] == "tiles" and data["parcels"]["enc"] == "topo"
+    assert "window.parkgisTiles = {" in html and '"fadeAnimation": false' in html
+    assert data_of(map_html(park_map(park, renderer="canvas")))["parcels"].get("enc") is None
+    assert data_of(map_html(park_map(park, renderer="tiles")))["renderer"] == "tiles"
+
+
+def test_tiled_maps_keep_private_fields_out_and_are_deterministic(tmp_path):
+    park = make_park(
+        ["unacquired", "supplied"],
+        names=[XSS, TEMPLATE],
+        extra={"owner_name": ["张某某", "李某某"]},
+        private=("owner_name",),
+    )
+    a = save_map(park_map(park, renderer="tiles"), tmp_path / "a.html").read_bytes()
+    b = save_map(park_map(park, renderer="tiles"), tmp_path / "b.html").read_bytes()
+    assert a == b
+    html = a.decode("utf-8")
+    assert "张某某" not in html and XSS not in html
+    assert data_of(html)["parcels"]["cols"][0]["values"] == [XSS, TEMPLATE]
+    assert "张某某" in map_html(park_map(park, renderer="tiles", include_private=True))
+
+
+def test_tiled_gaode_shifts_the_displayed_copy_only():
+    park = make_park(["supplied", "unacquired"])
+    shifted = map_payload(park, basemaps=resolve_basemaps("gaode", environ={}), tiled=True)
+    ring = decode_topology(shifted["parcels"])[0][0][0] / 1e6
+    stored = shapely.get_coordinates(park.parcels.to_crs(4490).geometry.iloc[0])[:-1]
+    want = np.column_stack(wgs84_to_gcj02(stored[:, 0], stored[:, 1]))
+    got = shapely.get_coordinates(shapely.normalize(shapely.Polygon(ring)).exterior)[:-1]
+    wanted = shapely.get_coordinates(shapely.normalize(shapely.Polygon(want)).exterior)[:-1]
+    dist = GEOD.inv(got[:, 0], got[:, 1], wanted[:, 0], wanted[:, 1])[2]
+    assert dist.max() < 0.2  # rounding to 1e-6 degree only
+    assert GEOD.inv(*stored[0], *want[0])[2] == pytest.approx(440, abs=10)

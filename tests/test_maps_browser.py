@@ -4,7 +4,9 @@ Driven by Playwright for Python pointed at Debian's ``/usr/bin/chromium``
 (``.ci/run`` installs it; no browser download). Each page is opened with
 ``page.route`` aborting and counting every http(s) request, and with
 listeners for uncaught errors, console errors and dialogs (``alert``).
-Screenshots go to ``artifacts/maps/`` (git-ignored).
+Screenshots go to ``artifacts/maps/`` (git-ignored). Large parks (drawn on
+canvas tiles, hit-tested by the page itself) are checked on a Voronoi fabric
+of 3,000 parcels.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from parkgis.maps.gcj02 import wgs84_to_gcj02
 from parkgis.measure.area import gross_area_mu
 from parkgis.model.vocab import ACQUISITION
 from tests.conftest import GK_X, GK_Y, REPO
-from tests.test_maps import KEY, TEMPLATE, XSS, make_park
+from tests.test_maps import KEY, TEMPLATE, XSS, fabric_park, make_park
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "artifacts" / "maps"
@@ -471,3 +473,160 @@ def test_tianditu_display_is_not_shifted(open_map, tmp_path):
                  .map(l => l.textContent.trim())"""
     )
     assert bases == ["天地图矢量", "天地图影像"]
+
+
+# --- large parks: parcels on canvas tiles --------------------------------------------
+
+TILED = 3_000
+
+
+@pytest.fixture(scope="module")
+def tiled_map(tmp_path_factory):
+    park = fabric_park(TILED, seed=5)
+    path = tmp_path_factory.mktemp("tiled") / "tiled.html"
+    return park, save_map(park_map(park, renderer="tiles"), path)
+
+
+def tile_pixel(opened: Opened, x: float, y: float) -> list[int]:
+    """The parcel tiles' pixel under a screen point (the tiles take no mouse events)."""
+    return opened.js(
+        """([x, y]) => { for (const c of document.querySelectorAll(
+               '.leaflet-parkgisParcels-pane canvas.parkgis-tile')) {
+             const r = c.getBoundingClientRect();
+             if (x < r.left || x >= r.right || y < r.top || y >= r.bottom) continue;
+             const k = c.width / r.width;
+             return Array.from(c.getContext('2d').getImageData(
+               Math.floor((x - r.left) * k), Math.floor((y - r.top) * k), 1, 1).data); }
+           return null; }""",
+        [x, y],
+    )
+
+
+def tiled_point(opened: Opened, i: int, dy: float = 0.0) -> tuple[float, float]:
+    x, y = opened.js(
+        """([i, dy]) => { const s = window.parkgisMaps[0];
+             const c = s.map.latLngToContainerPoint(s.labelLatLng(i)); return [c.x, c.y + dy]; }""",
+        [i, dy],
+    )
+    return x, y
+
+
+def zoom_to(opened: Opened, i: int, zoom: int) -> None:
+    opened.js(
+        """([i, z]) => { const s = window.parkgisMaps[0];
+             s.map.setView(s.labelLatLng(i), z, {animate: false}); }""",
+        [i, zoom],
+    )
+    settle(opened)
+
+
+def test_tiles_draw_one_hit_testable_parcel_each_in_its_colour(open_map, tiled_map):
+    park, path = tiled_map
+    opened = open_map(path)
+    assert opened.blocked == [] and opened.other == []  # not one request
+    assert opened.js("() => window.parkgisMaps[0].tiled") is True
+    assert opened.js("() => window.parkgisMaps[0].fabric.count()") == TILED
+    # every parcel answers a click at its own label point, and only there
+    wrong = opened.js(
+        """() => { const s = window.parkgisMaps[0], out = [];
+             for (let i = 0; i < s.data.parcels.n; i++) {
+               const at = s.labelLatLng(i), got = s.hit(at.lat, at.lng);
+               if (got !== i) out.push([i, got]); }
+             return out; }"""
+    )
+    assert wrong == []
+    outside = opened.js(
+        """() => { const s = window.parkgisMaps[0], b = s.map.getBounds();
+             return s.hit(b.getSouth() + 1e-4, b.getWest() + 1e-4); }"""
+    )
+    assert outside == -1
+    counts = opened.js(
+        """() => Array.from(document.querySelectorAll('.parkgis-legend-row .parkgis-legend-count'))
+                 .map(c => Number(c.textContent))"""
+    )
+    status = park.parcels["acquisition_status"]
+    assert counts == [
+        int((status == t.code).sum()) for t in ACQUISITION if (status == t.code).any()
+    ]
+
+    # pixels take the class colour: copied from the overview, then drawn as vectors
+    zo = opened.js("() => window.parkgisMaps[0].tiles.overviewZoom()")
+    codes = status.tolist()
+    for zoom, drawn in ((zo, False), (zo + 1, True)):
+        checked = 0
+        for i in range(0, TILED, 97):
+            zoom_to(opened, i, zoom)
+            x, y = tiled_point(opened, i, dy=14.0)  # below the label text
+            around = opened.js(
+                """([x, y]) => { const s = window.parkgisMaps[0];
+                     return [[0, 0], [-4, 0], [4, 0], [0, -4], [0, 4]].map(([dx, dy]) => {
+                       const ll = s.map.containerPointToLatLng([x + dx, y + dy]);
+                       return s.hit(ll.lat, ll.lng); }); }""",
+                [x, y],
+            )
+            if around != [i] * 5:
+                continue  # too close to the parcel's edge to read its fill
+            rgba = tile_pixel(opened, x, y)
+            colour = [int(ACQUISITION.colour(codes[i])[k : k + 2], 16) for k in (1, 3, 5)]
+            assert rgba[3] == pytest.approx(0.75 * 255, abs=2), (zoom, i, rgba)
+            assert np.abs(np.array(rgba[:3]) - colour).max() <= 2, (zoom, i, rgba, colour)
+            checked += 1
+        assert checked >= 10
+        stats = opened.js("() => window.parkgisMaps[0].tiles.stats")
+        assert (stats["drawn"].get("parcels", 0) > 0) is drawn
+    label_zoom = opened.js("() => window.parkgisMaps[0].data.label_zoom")
+    zoom_to(opened, 0, label_zoom)
+    assert opened.js("() => window.parkgisMaps[0].tiles.stats.drawn.labels") > 0
+    opened.shot("tiled")
+    assert_clean(opened)
+
+
+def test_clicking_hovering_and_searching_tiled_parcels(open_map, tiled_map):
+    park, path = tiled_map
+    opened = open_map(path)
+    area = gross_area_mu(park.parcels)
+    label_zoom = opened.js("() => window.parkgisMaps[0].data.label_zoom")
+    for i in (11, 2024):
+        zoom_to(opened, i, label_zoom - 1)
+        opened.page.mouse.click(*tiled_point(opened, i))
+        assert wait_for_popup(opened, f"F{i:05d}") == f"地块{i} (F{i:05d})"
+        rows = opened.js(
+            """() => Object.fromEntries(
+                 Array.from(document.querySelectorAll('.parkgis-popup tr.parkgis-field'))
+                 .map(r => [r.querySelector('th').textContent,
+                            r.querySelector('td').textContent]))"""
+        )
+        assert rows["面积(亩)"] == f"{area.iloc[i]:,.2f}"
+        assert rows["地块编号"] == f"F{i:05d}"
+        heights = opened.js(
+            """() => Array.from(document.querySelectorAll('.parkgis-popup tr.parkgis-field'))
+                     .map(r => r.getBoundingClientRect().height)"""
+        )
+        assert max(heights) < 24  # one line a field, not a character a line
+        opened.js("() => { window.parkgisMaps[0].map.closePopup(); }")
+    x, y = tiled_point(opened, 2024)
+    opened.page.mouse.move(x, y)
+    opened.page.mouse.move(x + 2, y + 2)
+    opened.page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('.parkgis-tooltip .parkgis-tip-title'))
+                 .some(t => t.textContent === '地块2024 (F02024)')"""
+    )
+    # hiding the parcels layer takes them (and their labels) out of the tiles and of clicks
+    zoom_to(opened, 2024, label_zoom)
+    x, y = tiled_point(opened, 2024)
+    labels = opened.js("() => window.parkgisMaps[0].tiles.stats.drawn.labels")
+    opened.js("() => { const s = window.parkgisMaps[0]; s.map.removeLayer(s.layers.parcels); }")
+    assert opened.js("() => window.parkgisMaps[0].tiles.stats.drawn.labels") == labels
+    opened.page.mouse.click(x, y)
+    opened.page.wait_for_timeout(200)
+    assert opened.page.locator(".parkgis-popup").count() == 0
+    pixel = tile_pixel(opened, x, y)  # the tiles may stay, for the zone outlines
+    assert pixel is None or pixel[3] == 0
+    opened.js("() => { const s = window.parkgisMaps[0]; s.map.addLayer(s.layers.parcels); }")
+    search(opened, "F01234")
+    tip = opened.page.wait_for_selector(".search-tooltip .search-tip")
+    assert tip.text_content() == "地块1234 · F01234"
+    tip.click()
+    assert wait_for_popup(opened, "F01234") == "地块1234 (F01234)"
+    assert opened.js("() => window.parkgisMaps[0].map.getZoom()") >= label_zoom
+    assert_clean(opened)

@@ -149,6 +149,7 @@ ASSETS: tuple[Asset, ...] = (
 # url(...) that is neither a data: URI nor a fragment (#default#VML).
 _FOREIGN_URL = re.compile(r"url\(\s*(?![\"']?(?:data:|#))[^)]*\)")
 _CLOSERS = {"js": re.compile(r"</script", re.I), "css": re.compile(r"</style", re.I)}
+_OWN_SCRIPTS = ("parkgis-map.js", "parkgis-tiles.js")
 
 
 @functools.cache
@@ -217,9 +218,14 @@ def notices() -> str:
 
 
 @functools.cache
-def own_js() -> str:
-    """parkgis's map script (``static/parkgis-map.js``)."""
-    return _static("parkgis-map.js")
+def own_js(name: str = "parkgis-map.js") -> str:
+    """One of parkgis's map scripts: ``parkgis-map.js`` (default) or ``parkgis-tiles.js``."""
+    if name not in _OWN_SCRIPTS:
+        raise KeyError(f"no parkgis script {name!r}; scripts: {', '.join(_OWN_SCRIPTS)}")
+    text = _static(name)
+    if _CLOSERS["js"].search(text):  # pragma: no cover - would end the element early
+        raise MapError(f"{name} cannot be inlined: it contains a closing script tag")
+    return text
 
 
 @functools.cache

@@ -17,6 +17,13 @@ Areas shown anywhere are measured on the full, unrounded geometry
 (:func:`~parkgis.measure.area.gross_area_mu`); the optional simplification
 (coverage-aware, so neighbours stay gap-free) only changes what is drawn.
 
+Parks of thousands of parcels are drawn on canvas tiles instead
+(``tiled=True``, see :mod:`parkgis.maps.topology`): the parcels come as
+shared arcs, written once for both neighbours, packed five bits a character,
+with the zoom from which each vertex is drawn; label points and classes are
+packed too, and reserve-zone outlines come the same way
+(``zone_outlines``).
+
 Constraint corridors are buffers in the local CGCS2000 Gauss-Kruger zone,
 with the setbacks of :func:`parkgis.constraints.constraint_setbacks` (a
 feature's own ``setback_m``/``corridor_m``, else the park's rules): a line
@@ -44,6 +51,13 @@ from parkgis.maps import gcj02
 from parkgis.maps.basemaps import GCJ02, Basemap, MapError
 from parkgis.maps.legend import legend_rows, summary_figures
 from parkgis.maps.style import legend_title, parcel_classes, ui_strings
+from parkgis.maps.topology import (
+    build_topology,
+    encode_topology,
+    pack_signed,
+    pack_unsigned,
+    vertex_zooms,
+)
 from parkgis.measure.area import gross_area_mu
 from parkgis.measure.crs import CGCS2000, local_gk_crs, lonlat_bounds
 from parkgis.measure.units import SQM_PER_MU
@@ -57,6 +71,7 @@ __all__ = [
     "PROJECT_FIELDS",
     "SCALE",
     "encode_polygons",
+    "encode_tiled",
     "label_zoom",
     "map_payload",
 ]
@@ -85,8 +100,11 @@ PROJECT_FIELDS: tuple[str, ...] = ("name", "company", "investment_wan", "stage",
 """Fields of each project a parcel belongs to, shown under the parcel's."""
 
 _ZONE_CLOSE_M = 10.0  # joins a zone's parcels across roads up to 20 m wide
+_ZONE_SIMPLIFY_M = 0.05
 _LABEL_PX = 60  # a parcel is labelled once its median side spans this many pixels
 _AREA_FIELDS = {"area_mu", "declared_area_mu", "land_demand_mu"}
+_FINEST_ZOOM = 19  # the last zoom with its own simplification; the map goes to 20
+_TILE_PX = 256
 
 
 def map_payload(
@@ -98,6 +116,7 @@ def map_payload(
     basemaps: Sequence[Basemap] = (),
     fields: Sequence[str] | None = None,
     simplify_m: float = 0.0,
+    tiled: bool = False,
 ) -> dict[str, Any]:
     """Everything a park map draws, as one JSON-ready dict.
 
@@ -119,6 +138,9 @@ def map_payload(
     simplify_m
         Coverage-aware simplification tolerance for drawing, in metres
         (0 = none). Areas are never taken from the simplified copy.
+    tiled
+        Encode parcels and zone outlines as shared arcs for drawing on canvas
+        tiles (:func:`encode_tiled`), instead of one polygon per parcel.
 
     Raises
     ------
@@ -141,10 +163,15 @@ def map_payload(
 
     metric = parcels.geometry.to_crs(gk)  # the local Gauss-Kruger zone, for buffers
     display = _display_geoms(parcels, metric, simplify_m=simplify_m, shifted=shifted)
-    encoded = encode_polygons(display)
-    origin = encoded.pop("origin")
     label_points = shapely.point_on_surface(display)
-    lp = _quantise_points(label_points, origin)
+    if tiled:
+        encoded = encode_tiled(display, lat=centre[1])
+        origin = encoded["origin"]
+        lp: Any = _packed_points(label_points, origin)
+    else:
+        encoded = encode_polygons(display)
+        origin = encoded.pop("origin")
+        lp = _quantise_points(label_points, origin)
 
     columns, keys = _popup_columns(parcels, area_mu, park, fields, include_private, lang)
     projects, per_parcel = _projects(parcels, park, include_private, lang)
@@ -183,7 +210,7 @@ def map_payload(
         "parcels": {
             "n": len(parcels),
             **encoded,
-            "cls": [index[c] for c in codes],
+            "cls": pack_unsigned([index[c] for c in codes]) if tiled else [index[c] for c in codes],
             "lp": lp,
             "cols": columns,
             "keys": keys,
@@ -191,11 +218,55 @@ def map_payload(
         },
         "projects": projects,
         "constraints": _constraints_payload(park, gk=gk, shifted=shifted, lang=lang),
-        "zones": _zones_payload(parcels, area_mu, metric, shifted=shifted, ui=ui),
+        "zones": _zones_payload(parcels, area_mu, metric, shifted=shifted, ui=ui, tiled=tiled),
         "outline": _outline(metric, parcels, shifted=shifted),
         "summary": _summary_payload(figures, ui, why_not=why_not),
     }
+    if tiled:
+        shapes = [z.pop("shape") for z in payload["zones"]]
+        payload["zone_outlines"] = encode_tiled(np.array(shapes, dtype=object), lat=centre[1])
     return payload
+
+
+def encode_tiled(geoms: np.ndarray | gpd.GeoSeries, *, lat: float) -> dict[str, Any]:
+    """Polygons in degrees as packed shared arcs, with a zoom for each vertex.
+
+    The zoom bands run from the zoom at which the polygons' extent fits one
+    256 px tile up to 19; each band's arcs are simplified to half a pixel
+    (:func:`parkgis.maps.topology.vertex_zooms`).
+
+    Returns
+    -------
+    dict
+        :func:`parkgis.maps.topology.encode_topology`'s fields, with
+        ``enc`` = ``"topo"``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> enc = encode_tiled(np.array([box(105.96, 32.32, 105.961, 32.321)]), lat=32.32)
+    >>> enc["enc"], enc["n"], enc["al"], enc["refs"]
+    ('topo', 1, 'F', 'A')
+    """
+    values = np.asarray(getattr(geoms, "array", geoms), dtype=object)
+    topo = build_topology(values)
+    low = _lowest_zoom(values, lat=lat)
+    levels = vertex_zooms(topo, lat=lat, zooms=(low, _FINEST_ZOOM))
+    return {"enc": "topo", **encode_topology(topo, levels=levels, low=low)}
+
+
+def _lowest_zoom(values: np.ndarray, *, lat: float) -> int:
+    """The zoom at which the polygons' extent fits one 256 px tile (0 to the finest)."""
+    present = values[~(shapely.is_missing(values) | shapely.is_empty(values))]
+    if len(present) == 0:
+        return _FINEST_ZOOM
+    minx, miny, maxx, maxy = shapely.total_bounds(present)
+    shrink = max(math.cos(math.radians(lat)), 0.01)
+    span_m = max((maxx - minx) * 111_319.5 * shrink, (maxy - miny) * 110_574.0)
+    if span_m <= 0:
+        return _FINEST_ZOOM
+    zoom = math.floor(math.log2(_TILE_PX * 156_543.03 * shrink / span_m))
+    return int(min(_FINEST_ZOOM, max(0, zoom)))
 
 
 def encode_polygons(geoms: np.ndarray | gpd.GeoSeries) -> dict[str, Any]:
@@ -309,6 +380,14 @@ def _quantise_points(points: np.ndarray, origin: list[int]) -> list[int | None]:
         else:
             out += [None, None]
     return out
+
+
+def _packed_points(points: np.ndarray, origin: list[int]) -> str:
+    """Present points only, as packed deltas (x, y) in 1e-6 degree from ``origin``."""
+    present = ~(shapely.is_missing(points) | shapely.is_empty(points))
+    xy = shapely.get_coordinates(points[present], include_z=False)
+    q = np.rint(xy * SCALE).astype(np.int64) - np.asarray(origin, dtype=np.int64)
+    return pack_signed(np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel())
 
 
 def _bounds(display: np.ndarray) -> list[list[float]]:
@@ -586,7 +665,13 @@ def _zones_payload(
     *,
     shifted: bool,
     ui: dict[str, str],
+    tiled: bool = False,
 ) -> list[dict[str, Any]]:
+    """Each zone's unacquired parcels: name, count, mu and outline.
+
+    The outline is a GeoJSON feature, or with ``tiled`` the display geometry
+    itself (``shape``), to be encoded with the other zones' as shared arcs.
+    """
     if "acquisition_status" not in parcels.columns:
         return []
     unacquired = parcels["acquisition_status"].astype(object).eq("unacquired")
@@ -607,6 +692,8 @@ def _zones_payload(
             np.asarray(metric[mask].array, dtype=object), _ZONE_CLOSE_M, join_style="mitre"
         )
         outline = shapely.buffer(shapely.union_all(grown), -_ZONE_CLOSE_M, join_style="mitre")
+        # buffering leaves runs of vertices in line; 5 cm off is never seen
+        outline = shapely.simplify(outline, _ZONE_SIMPLIFY_M)
         display = _to_display(gpd.GeoSeries([outline], crs=gk), shifted)[0]
         mu = float(area_mu[mask].sum())
         out.append(
@@ -615,7 +702,7 @@ def _zones_payload(
                 "count": int(mask.sum()),
                 "text": _legend_text(int(mask.sum()), mu, ui),
                 "area_mu": round(mu, 4),
-                "feature": _geojson(display, {}),
+                **({"shape": display} if tiled else {"feature": _geojson(display, {})}),
             }
         )
     return out
@@ -641,7 +728,7 @@ def _outline(
         else zone.astype(object).where(zone.notna(), "").reset_index(drop=True)
     )
     hulls = [
-        shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(metric[idx])))
+        shapely.convex_hull(shapely.geometrycollections(metric[idx]))
         for idx in keys.groupby(keys, sort=True).indices.values()
     ]
     outline = shapely.simplify(shapely.union_all(hulls), 5.0)

@@ -120,9 +120,10 @@ class ParkLayer(MacroElement):
             ),
             name=f"parkgis_data_{self._id}",
         )
-        figure.html.add_child(
-            RawHtml(f"<script>\n{own_js()}</script>", name="Js"), name="parkgis_js"
-        )
+        script = own_js()
+        if self.payload.get("renderer") == "tiles":
+            script = own_js("parkgis-tiles.js") + "\n" + script
+        figure.html.add_child(RawHtml(f"<script>\n{script}</script>", name="Js"), name="parkgis_js")
         super().render(**kwargs)
 
 

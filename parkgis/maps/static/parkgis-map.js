@@ -68,17 +68,29 @@
 
   window.parkgisMaps = window.parkgisMaps || [];
 
+  function pane(map, name, zIndex) {
+    var node = map.getPane(name) || map.createPane(name);
+    node.style.zIndex = String(zIndex);
+    node.style.pointerEvents = "none";
+    return name;
+  }
+
   window.parkgisMap = function (map, dataId) {
     var data = JSON.parse(document.getElementById(dataId).textContent);
     var ui = data.ui, p = data.parcels, scale = data.scale;
     var ox = data.origin[0], oy = data.origin[1];
+    /* Large parks come as shared arcs, drawn on canvas tiles (parkgis-tiles.js);
+       small ones as one Leaflet polygon per parcel. */
+    var tiled = p.enc === "topo", T = window.parkgisTiles, fabric = null;
     /* The park's own layers draw on one canvas (fast at 10,000 parcels and
        more); the map's default stays SVG for plugins that style SVG paths
        (leaflet-measure). */
     var renderer = data.renderer === "svg" ? L.svg({ padding: 0.1 }) : L.canvas({ padding: 0.1, tolerance: 3 });
-    var state = { map: map, data: data, layers: {}, controls: {}, parcelLayers: [] };
+    var state = { map: map, data: data, layers: {}, controls: {}, parcelLayers: [], tiled: tiled };
     window.parkgisMaps.push(state);
     map.setMaxZoom(20);
+    /* The final view first: layers added after it are drawn once, not twice. */
+    map.fitBounds(data.bounds, { padding: [20, 20], animate: false });
 
     /* Basemaps: one base layer each, with its annotation layer if any. */
     var bases = {}, firstBase = null;
@@ -96,14 +108,29 @@
       }
     });
 
-    /* Parcels: one GeoJSON layer, styled through a lookup table by class. */
+    /* Parcels, styled through a lookup table by class. */
     var styles = data.legend.classes.map(function (c) {
       return {
         color: "#4d4d4d", weight: 1, opacity: 0.9, fillColor: c.colour, fillOpacity: 0.75,
         renderer: renderer, className: "parkgis-parcel"
       };
     });
-    var geoms = decodeParcels(p, data.origin, scale);
+    var cls = tiled ? T.unpack(p.cls, false) : p.cls;
+    var labelX = null, labelY = null;
+    if (tiled) {
+      fabric = new T.Fabric(p, scale);
+      labelX = new Float64Array(p.n).fill(NaN);
+      labelY = new Float64Array(p.n).fill(NaN);
+      var lp = T.unpack(p.lp, true), lx = 0, ly = 0, k = 0;
+      for (var f = 0; f < p.n; f++) {
+        if (!fabric.has(f)) continue;
+        lx += lp[2 * k];
+        ly += lp[2 * k + 1];
+        k++;
+        labelX[f] = lx;
+        labelY[f] = ly;
+      }
+    }
     var projectCols = data.projects.cols, pk = data.projects.keys;
     function parcelName(i) {
       return p.keys.name >= 0 ? colValue(p.cols[p.keys.name], i) : null;
@@ -130,23 +157,63 @@
       return parts.filter(function (s) { return s; }).join(" · ");
     }
     function labelLatLng(i) {
+      if (tiled) {
+        return isNaN(labelX[i]) ? null : L.latLng((labelY[i] + oy) / scale, (labelX[i] + ox) / scale);
+      }
       var x = p.lp[2 * i], y = p.lp[2 * i + 1];
       return x === null ? null : L.latLng((y + oy) / scale, (x + ox) / scale);
     }
-
-    var parcels = L.geoJSON(null, {
-      renderer: renderer,
-      style: function (feature) { return styles[p.cls[feature.properties.i]]; }
-    });
-    for (var i = 0; i < p.n; i++) {
-      if (!geoms[i]) continue;
-      var layer = L.polygon(geoms[i], styles[p.cls[i]]);
-      layer.feature = { type: "Feature", properties: { i: i, q: searchText(i) } };
-      layer.defaultOptions = layer.options; // what GeoJSON.resetStyle goes back to
-      parcels.addLayer(layer);
-      state.parcelLayers[i] = layer;
+    function worldLatLng(x, y) {
+      return L.CRS.EPSG3857.pointToLatLng(L.point(x, y), 0);
     }
-    geoms = null;
+    function hasParcel(i) {
+      return tiled ? fabric.has(i) : !!state.parcelLayers[i];
+    }
+    function parcelBounds(i) {
+      if (!tiled) return state.parcelLayers[i].getBounds();
+      var b = fabric.box;
+      return L.latLngBounds(worldLatLng(b[4 * i], b[4 * i + 3]), worldLatLng(b[4 * i + 2], b[4 * i + 1]));
+    }
+    state.labelLatLng = labelLatLng;
+    state.parcelBounds = parcelBounds;
+
+    var parcels, tiles = null, zoneFabric = null;
+    if (tiled) {
+      /* One set of tiles for parcels, zone outlines and labels; each of them
+         is a stand-in layer for the layer control. */
+      zoneFabric = data.zone_outlines ? new T.Fabric(data.zone_outlines, scale) : null;
+      tiles = T.layer(T.union(fabric.extent(), zoneFabric && zoneFabric.pieces().grid.extent), {
+        pane: pane(map, "parkgisParcels", 350)
+      });
+      parcels = tiles.part("parcels", T.fills(fabric, {
+        fills: data.legend.classes.map(function (c) { return T.rgba(c.colour, 0.75); }),
+        cls: cls,
+        stroke: "rgba(77,77,77,0.9)",
+        weight: 1
+      }));
+      state.fabric = fabric;
+      state.tiles = tiles;
+      /* The parcel under a point: a point-in-polygon test over the grid index. */
+      state.hit = function (lat, lng) {
+        if (!parcels.part.visible) return -1;
+        return fabric.hit(T.worldX(lng), T.worldY(lat));
+      };
+    } else {
+      var geoms = decodeParcels(p, data.origin, scale);
+      parcels = L.geoJSON(null, {
+        renderer: renderer,
+        style: function (feature) { return styles[cls[feature.properties.i]]; }
+      });
+      for (var i = 0; i < p.n; i++) {
+        if (!geoms[i]) continue;
+        var layer = L.polygon(geoms[i], styles[cls[i]]);
+        layer.feature = { type: "Feature", properties: { i: i, q: searchText(i) } };
+        layer.defaultOptions = layer.options; // what GeoJSON.resetStyle goes back to
+        parcels.addLayer(layer);
+        state.parcelLayers[i] = layer;
+      }
+      geoms = null;
+    }
 
     function popupContent(i) {
       var box = el("div", "parkgis-popup");
@@ -171,36 +238,73 @@
       box.appendChild(table);
       return box;
     }
-    function openParcel(i, latlng) {
-      var layer = state.parcelLayers[i];
-      if (!layer) return null;
-      var at = latlng || labelLatLng(i) || layer.getBounds().getCenter();
-      return L.popup({ maxWidth: 380, className: "parkgis-popup-wrap" })
-        .setLatLng(at)
-        .setContent(popupContent(i))
-        .openOn(map);
-    }
-    state.openParcel = openParcel;
-    parcels.on("click", function (e) {
-      openParcel(e.layer.feature.properties.i, e.latlng);
-    });
-    parcels.on("mouseover", function (e) {
-      e.layer.setStyle({ weight: 3, color: "#000000" });
-    });
-    parcels.on("mouseout", function (e) {
-      var base = styles[p.cls[e.layer.feature.properties.i]];
-      e.layer.setStyle({ weight: base.weight, color: base.color });
-    });
-    parcels.bindTooltip(function (layer) {
-      var i = layer.feature.properties.i, box = el("div", "parkgis-tip");
+    function tipContent(i) {
+      var box = el("div", "parkgis-tip");
       box.appendChild(el("div", "parkgis-tip-title", titleText(i)));
       if (p.keys.area >= 0) {
         var area = colValue(p.cols[p.keys.area], i);
         if (area !== null) box.appendChild(el("div", null, p.cols[p.keys.area].label + ": " + area));
       }
       return box;
-    }, { sticky: true, direction: "top", className: "parkgis-tooltip" });
-    parcels.addTo(map);
+    }
+    function openParcel(i, latlng) {
+      if (!hasParcel(i)) return null;
+      var at = latlng || labelLatLng(i) || parcelBounds(i).getCenter();
+      return L.popup({ maxWidth: 380, className: "parkgis-popup-wrap" })
+        .setLatLng(at)
+        .setContent(popupContent(i))
+        .openOn(map);
+    }
+    state.openParcel = openParcel;
+    if (tiled) {
+      /* Hover and click: hit-tested on the full geometry; the hovered parcel is
+         outlined on the overlay canvas, its tooltip follows the mouse. */
+      var hovered = -1, outline = null;
+      var tip = L.tooltip({ direction: "top", className: "parkgis-tooltip", offset: [0, -6] });
+      var hover = function (i, latlng) {
+        if (i !== hovered) {
+          hovered = i;
+          if (outline) map.removeLayer(outline);
+          outline = null;
+          map.getContainer().style.cursor = i >= 0 ? "pointer" : "";
+          if (i < 0) {
+            map.closeTooltip(tip);
+            return;
+          }
+          var rings = fabric.rings(i).map(function (ring) {
+            return ring.map(function (pt) { return worldLatLng(pt[0], pt[1]); });
+          });
+          outline = L.polygon(rings, { renderer: renderer, interactive: false, fill: false, color: "#000000", weight: 3 }).addTo(map);
+          tip.setContent(tipContent(i));
+        }
+        if (i >= 0) {
+          tip.setLatLng(latlng);
+          if (!map.hasLayer(tip)) map.openTooltip(tip);
+        }
+      };
+      map.on("mousemove", function (e) { hover(state.hit(e.latlng.lat, e.latlng.lng), e.latlng); });
+      map.on("mouseout", function () { hover(-1); });
+      map.on("click", function (e) {
+        var i = state.hit(e.latlng.lat, e.latlng.lng);
+        if (i >= 0) openParcel(i, e.latlng);
+      });
+      parcels.on("remove", function () { hover(-1); });
+    } else {
+      parcels.on("click", function (e) {
+        openParcel(e.layer.feature.properties.i, e.latlng);
+      });
+      parcels.on("mouseover", function (e) {
+        e.layer.setStyle({ weight: 3, color: "#000000" });
+      });
+      parcels.on("mouseout", function (e) {
+        var base = styles[cls[e.layer.feature.properties.i]];
+        e.layer.setStyle({ weight: base.weight, color: base.color });
+      });
+      parcels.bindTooltip(function (layer) {
+        return tipContent(layer.feature.properties.i);
+      }, { sticky: true, direction: "top", className: "parkgis-tooltip" });
+    }
+    if (!tiled) parcels.addTo(map); // tiles: below, with zones and labels, drawn once
     state.layers.parcels = parcels;
 
     /* Setback corridors, reserve-zone outlines, constraints: drawn above the
@@ -212,11 +316,13 @@
         return { color: f.properties.colour, weight: 1, dashArray: "4 4", fillColor: f.properties.colour, fillOpacity: 0.18 };
       }
     });
-    var zones = L.geoJSON(data.zones.map(function (z) { return z.feature; }), {
-      renderer: renderer,
-      interactive: false,
-      style: { color: "#1a1a1a", weight: 2.5, dashArray: "8 6", fill: false }
-    });
+    var zones = tiled
+      ? tiles.part("zones", T.lines(zoneFabric, { stroke: "#1a1a1a", weight: 2.5, dash: [8, 6] }))
+      : L.geoJSON(data.zones.map(function (z) { return z.feature; }), {
+          renderer: renderer,
+          interactive: false,
+          style: { color: "#1a1a1a", weight: 2.5, dashArray: "8 6", fill: false }
+        });
     var constraints = L.geoJSON(data.constraints.features, {
       renderer: renderer,
       style: function (f) {
@@ -231,34 +337,64 @@
       }
     });
     if (data.constraints.corridors.length) corridors.addTo(map);
-    if (data.zones.length) zones.addTo(map);
+    if (data.zones.length && !tiled) zones.addTo(map);
     if (data.constraints.features.length) constraints.addTo(map);
     state.layers.corridors = corridors;
     state.layers.zones = zones;
     state.layers.constraints = constraints;
 
-    /* Labels: only at a zoom where parcels are big enough, only in view. */
-    var labels = L.layerGroup();
+    /* Labels: only at a zoom where parcels are big enough, only in view; on
+       tiles for large parks (drawn once per tile, like the parcels). */
     var LABEL_CAP = 400;
     function textWidth(text) {
       var w = 0;
       for (var c = 0; c < text.length; c++) w += text.charCodeAt(c) > 0x2e80 ? 11 : 6.5;
       return w;
     }
-    function fits(layer, text) {
-      var b = layer.getBounds();
+    var labels = tiled
+      ? tiles.part("labels", paintLabels, { minZoom: data.label_zoom, overview: false })
+      : L.layerGroup();
+    var labelFont = "11px " + (window.getComputedStyle(map.getContainer()).fontFamily || "sans-serif");
+    /* Draw the labels of the tile whose corner is (tx, ty), in pixels at zoom z. */
+    function paintLabels(ctx, z, tx, ty, w, h) {
+      if (!parcels.part.visible) return 0; // (map.hasLayer is still true while it goes)
+      var s = Math.pow(2, z), m = 160 / s, b = fabric.box, drawn = 0;
+      var found = fabric.features().query(tx / s - m, ty / s - m, (tx + w) / s + m, (ty + h) / s + m, []);
+      ctx.font = labelFont;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.lineJoin = "round";
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = "rgba(255,255,255,0.9)";
+      ctx.fillStyle = "#111111";
+      for (var q = 0; q < found.length; q++) {
+        var i = found[q];
+        if (isNaN(labelX[i])) continue;
+        var text = labelText(i), tw = textWidth(text);
+        if (!text || (b[4 * i + 2] - b[4 * i]) * s < tw + 4 || (b[4 * i + 3] - b[4 * i + 1]) * s < 14) continue;
+        var x = T.worldX((labelX[i] + ox) / scale) * s - tx, y = T.worldY((labelY[i] + oy) / scale) * s - ty;
+        if (x + tw / 2 < 0 || x - tw / 2 > w || y + 8 < 0 || y - 8 > h) continue;
+        ctx.strokeText(text, x, y);
+        ctx.fillText(text, x, y);
+        drawn++;
+      }
+      return drawn;
+    }
+    function fits(i, text) {
+      var b = parcelBounds(i);
       var sw = map.latLngToContainerPoint(b.getSouthWest()), ne = map.latLngToContainerPoint(b.getNorthEast());
       return Math.abs(ne.x - sw.x) >= textWidth(text) + 4 && Math.abs(sw.y - ne.y) >= 14;
     }
     function refreshLabels() {
+      if (tiled) return; // labels are drawn on the tiles
       labels.clearLayers();
       if (!map.hasLayer(labels) || !map.hasLayer(parcels) || map.getZoom() < data.label_zoom) return;
       var bounds = map.getBounds(), shown = 0;
       for (var i = 0; i < p.n && shown < LABEL_CAP; i++) {
         var at = labelLatLng(i);
-        if (!at || !state.parcelLayers[i] || !bounds.contains(at)) continue;
+        if (!at || !hasParcel(i) || !bounds.contains(at)) continue;
         var text = labelText(i);
-        if (!text || !fits(state.parcelLayers[i], text)) continue;
+        if (!text || !fits(i, text)) continue;
         labels.addLayer(
           L.tooltip({ permanent: true, direction: "center", className: "parkgis-label", interactive: false })
             .setLatLng(at)
@@ -267,7 +403,15 @@
         shown++;
       }
     }
-    labels.addTo(map);
+    if (tiled) {
+      tiles.batch(map, function () {
+        parcels.addTo(map);
+        if (data.zones.length) zones.addTo(map);
+        labels.addTo(map);
+      });
+    } else {
+      labels.addTo(map);
+    }
     state.layers.labels = labels;
     state.refreshLabels = refreshLabels;
     map.on("moveend overlayadd overlayremove", refreshLabels);
@@ -387,8 +531,40 @@
     state.controls.fullscreen = L.control
       .fullscreen({ position: "topleft", title: ui.fullscreen, titleCancel: ui.exit_fullscreen })
       .addTo(map);
-    state.controls.search = new L.Control.Search({
-      layer: parcels,
+    /* Search: over the parcel layers (small parks) or over the names directly. */
+    var searchTexts = null;
+    var searchSource = tiled
+      ? {
+          sourceData: function (text, respond) {
+            if (!searchTexts) {
+              searchTexts = new Array(p.n);
+              for (var i = 0; i < p.n; i++) searchTexts[i] = hasParcel(i) ? searchText(i) : "";
+            }
+            var clean = text.replace(/[.*+?^${}()|[\]\\]/g, ""), found = [], seen = {};
+            if (clean) {
+              var re = new RegExp(clean, "i");
+              for (var j = 0; j < p.n && found.length < 100; j++) {
+                var t = searchTexts[j];
+                if (t && t !== "__proto__" && !seen.hasOwnProperty(t) && re.test(t)) {
+                  seen[t] = true;
+                  found.push({ title: t, i: j });
+                }
+              }
+            }
+            respond(found);
+          },
+          formatData: function (found) {
+            var out = {};
+            found.forEach(function (r) {
+              var at = labelLatLng(r.i) || parcelBounds(r.i).getCenter();
+              at.parcel = r.i;
+              out[r.title] = at;
+            });
+            return out;
+          }
+        }
+      : { layer: parcels };
+    state.controls.search = new L.Control.Search(L.extend(searchSource, {
       propertyName: "q",
       initial: false,
       marker: false,
@@ -401,17 +577,16 @@
       },
       moveToLocation: function (latlng, title, m) {
         var layer = latlng.layer;
-        if (layer && layer.feature) {
-          m.fitBounds(layer.getBounds(), { maxZoom: Math.max(data.label_zoom, m.getZoom()) });
-          openParcel(layer.feature.properties.i);
+        var i = layer && layer.feature ? layer.feature.properties.i : latlng.parcel;
+        if (i !== undefined && i !== null && hasParcel(i)) {
+          m.fitBounds(parcelBounds(i), { maxZoom: Math.max(data.label_zoom, m.getZoom()) });
+          openParcel(i);
         } else {
           m.panTo(latlng);
         }
       }
-    }).addTo(map);
+    })).addTo(map);
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
-
-    map.fitBounds(data.bounds, { padding: [20, 20], animate: false });
 
     var mini = [];
     if (data.basemaps.length) {
