@@ -6,9 +6,11 @@ constraint takes itself plus its setback. Long corridors are cut into 1 km
 tiles so that their envelopes are tight; an STRtree built on the parcels, in
 their own CRS, is queried with the tiles' envelopes (the few large shapes
 query the many small ones: the fast direction), and only the parcels found
-are projected to the Gauss-Kruger zone, tested and intersected there. The
-pieces of a parcel under several corridors (or tiles) are merged, so land
-under two corridors is counted once.
+are projected to the Gauss-Kruger zone and tested against the tiles there.
+Each parcel found is then intersected with its whole corridors (the edges of
+a tile would add vertices on a corridor's sides and so move its area on the
+ellipsoid, by about 1e-6 mu); the pieces of a parcel under several corridors
+are merged, so land under two corridors is counted once.
 
 Areas are taken on the GRS80 ellipsoid with :func:`parkgis.measure.area.area_m2`:
 the gross area from the parcel as stored, the constrained area from its
@@ -32,7 +34,7 @@ from pyproj import CRS
 
 from parkgis.constraints import DEFAULT_RULES, ConstraintRules, constraint_setbacks, park_rules
 from parkgis.errors import CRSMissingError, DataError
-from parkgis.measure.area import area_m2
+from parkgis.measure.area import area_m2, equal_area_crs
 from parkgis.measure.crs import local_gk_crs, lonlat_bounds
 from parkgis.measure.units import SQM_PER_MU
 from parkgis.model.park import Park
@@ -177,6 +179,8 @@ def buildable_table(
     geometry: bool = False,
     progress: Progress | None = None,
     chunk_size: int = 2_000,
+    crs: CRS | str | int | None = None,
+    area_crs: CRS | str | None = None,
 ) -> pd.DataFrame:
     """Gross, constrained and net buildable area of every parcel, in mu.
 
@@ -197,6 +201,13 @@ def buildable_table(
         Called with (parcels done, parcels in all) as the work advances.
     chunk_size
         Parcels handled between two progress calls.
+    crs
+        The metric CRS to buffer the constraints in; by default
+        :func:`metric_crs` of the parcels.
+    area_crs
+        The equal-area CRS every area is measured in; by default
+        :func:`~parkgis.measure.area.equal_area_crs` of the parcels. Give
+        both to treat parts of a layer (partitions) exactly as the whole.
 
     Returns
     -------
@@ -231,14 +242,20 @@ def buildable_table(
         {c: parcels[c] if c in parcels.columns else None for c in _TABLE_COLUMNS},
         index=parcels.index,
     ).astype(object)
-    gross = area_m2(parcels.geometry).to_numpy()
+    if area_crs is None and n:
+        area_crs = equal_area_crs(parcels.geometry)
+    gross = np.zeros(n)
     constrained = np.zeros(n)
     layers = [] if constraints is None else _as_layers(constraints)
     pieces = np.full(n, None, dtype=object)
     local: dict[int, Any] = {}
-    crs = metric_crs(parcels) if n and layers else None
+    if crs is None:
+        crs = metric_crs(parcels) if n and layers else None
+    elif not (n and layers):
+        crs = None
     if crs is not None:
-        tiles = _tiles(np.asarray(constraint_corridors(layers, rules, crs=crs).array, dtype=object))
+        corridors = np.asarray(constraint_corridors(layers, rules, crs=crs).array, dtype=object)
+        tiles, owner = _tiles(corridors)
         tree = shapely.STRtree(np.asarray(parcels.geometry.array, dtype=object))
         tile_idx, parcel_idx = tree.query(_search_boxes(tiles, crs, parcels.crs))
         candidates = np.unique(parcel_idx)
@@ -246,26 +263,28 @@ def buildable_table(
         local = dict(zip(candidates.tolist(), projected, strict=True))
         geoms = np.array([local[i] for i in parcel_idx.tolist()], dtype=object)
         touching = shapely.intersects(geoms, tiles[tile_idx])
-        parcel_idx, tile_idx = parcel_idx[touching], tile_idx[touching]
-        order = np.lexsort((tile_idx, parcel_idx))
-        parcel_idx, tile_idx = parcel_idx[order], tile_idx[order]
+        # Each parcel is cut by whole corridors, not by their tiles: a tile's edges would
+        # add vertices on the corridor's sides, which move its area on the ellipsoid.
+        pairs = np.unique(
+            np.column_stack((parcel_idx[touching], owner[tile_idx[touching]])), axis=0
+        )
+        parcel_idx, corridor_idx = pairs[:, 0], pairs[:, 1]
         _check_valid(local, np.unique(parcel_idx), parcels)
-        for start in range(0, n, chunk_size):
+        for start in range(0, n, chunk_size):  # every parcel measured, the crossed ones cut
             stop = min(n, start + chunk_size)
+            gross[start:stop] = area_m2(parcels.geometry.iloc[start:stop], crs=area_crs).to_numpy()
             a, b = np.searchsorted(parcel_idx, [start, stop])
             if b > a:
-                hit, merged = _merged_pieces(local, tiles, parcel_idx[a:b], tile_idx[a:b])
+                hit, merged = _merged_pieces(local, corridors, parcel_idx[a:b], corridor_idx[a:b])
                 pieces[hit] = merged
-            if progress is not None and stop < n:
+                sqm = area_m2(gpd.GeoSeries(merged, crs=crs), crs=area_crs).to_numpy()
+                constrained[hit] = np.minimum(np.nan_to_num(sqm), gross[hit])
+            if progress is not None:
                 progress(stop, n)
-        hit = np.flatnonzero(pieces != None)  # noqa: E711 - elementwise test of an object array
-        if len(hit):  # measured in one go: each measurement sets up its projection
-            sqm = area_m2(gpd.GeoSeries(pieces[hit], crs=crs)).to_numpy()
-            constrained[hit] = np.minimum(np.nan_to_num(sqm), gross[hit])
+    else:
+        gross = area_m2(parcels.geometry, crs=area_crs).to_numpy()
         if progress is not None:
             progress(n, n)
-    elif progress is not None:
-        progress(n, n)
     out["gross_mu"] = gross / SQM_PER_MU
     out["constrained_mu"] = constrained / SQM_PER_MU
     out["net_mu"] = (gross - constrained) / SQM_PER_MU
@@ -280,18 +299,21 @@ def buildable_table(
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(net, index=parcels.index), crs=parcels.crs)
 
 
-def _tiles(corridors: np.ndarray, *, size: float = _TILE_M) -> np.ndarray:
+def _tiles(corridors: np.ndarray, *, size: float = _TILE_M) -> tuple[np.ndarray, np.ndarray]:
     """Cut corridors larger than ``size`` by a ``size`` grid, so their envelopes are tight.
 
     A diagonal line's corridor has an envelope as large as the park: as one
-    piece it would make every parcel a candidate. The pieces of a corridor
-    share their edges exactly, and a parcel's pieces are merged again.
+    piece it would make every parcel a candidate. The tiles only find the
+    parcels a corridor may cross; returns the tiles and, for each, the
+    position of its corridor.
     """
     out: list[Any] = []
-    for geom in corridors:
+    owner: list[int] = []
+    for k, geom in enumerate(corridors):
         x0, y0, x1, y1 = shapely.bounds(geom)
         if x1 - x0 <= size and y1 - y0 <= size:
             out.append(geom)
+            owner.append(k)
             continue
         xs = np.arange(np.floor(x0 / size) * size, x1, size)
         ys = np.arange(np.floor(y0 / size) * size, y1, size)
@@ -300,8 +322,10 @@ def _tiles(corridors: np.ndarray, *, size: float = _TILE_M) -> np.ndarray:
         shapely.prepare(geom)
         cells = cells[shapely.intersects(geom, cells)]
         parts = shapely.intersection(geom, cells)
-        out.extend(parts[~shapely.is_empty(parts)])
-    return np.array(out, dtype=object)
+        parts = parts[~shapely.is_empty(parts)]
+        out.extend(parts)
+        owner.extend([k] * len(parts))
+    return np.array(out, dtype=object), np.array(owner, dtype=np.intp)
 
 
 def _search_boxes(tiles: np.ndarray, metric: Any, target: Any) -> np.ndarray:
@@ -321,11 +345,14 @@ def _as_layers(constraints: Constraints) -> list[gpd.GeoDataFrame]:
 
 
 def _merged_pieces(
-    local: dict[int, Any], tiles: np.ndarray, parcel_idx: np.ndarray, tile_idx: np.ndarray
+    local: dict[int, Any],
+    corridors: np.ndarray,
+    parcel_idx: np.ndarray,
+    corridor_idx: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each hit parcel's intersection with the union of its corridors."""
     geoms = np.array([local[i] for i in parcel_idx.tolist()], dtype=object)
-    inter = shapely.intersection(geoms, tiles[tile_idx])
+    inter = shapely.intersection(geoms, corridors[corridor_idx])
     hit, first, counts = np.unique(parcel_idx, return_index=True, return_counts=True)
     merged = inter[first].copy()
     for k in np.flatnonzero(counts > 1):
@@ -391,8 +418,13 @@ def buildable_figures(
     *,
     rules: ConstraintRules | None = None,
     progress: Progress | None = None,
+    table: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Net buildable land of a park: per parcel, totals, by zone and status, setbacks used.
+
+    ``table`` is the :func:`buildable_table` of the same parcels, constraints
+    and rules when it has been computed already (e.g. partition by partition,
+    :func:`parkgis.engine.dask.buildable_table`).
 
     Returns
     -------
@@ -409,7 +441,8 @@ def buildable_figures(
     else:
         used = constraints
         used_rules = DEFAULT_RULES if rules is None else rules
-    table = buildable_table(source, used, rules=used_rules, progress=progress)
+    if table is None:
+        table = buildable_table(source, used, rules=used_rules, progress=progress)
     layers = [] if used is None else _as_layers(used)
     setbacks = [constraint_setbacks(layer, used_rules) for layer in layers]
     constraint_rows = (

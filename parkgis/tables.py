@@ -11,6 +11,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from parkgis.measure.area import area_m2, planar_area_mu
 from parkgis.measure.crs import local_gk_crs, lonlat_bounds
@@ -29,7 +30,13 @@ _VOCAB_OF = {
 }
 
 
-def area_table(parcels: gpd.GeoDataFrame, *, planar: bool = False) -> pd.DataFrame:
+def area_table(
+    parcels: gpd.GeoDataFrame,
+    *,
+    planar: bool = False,
+    crs: CRS | str | None = None,
+    planar_crs: CRS | str | None = None,
+) -> pd.DataFrame:
     """One row per parcel: id, name, status, measured area in mu and m².
 
     Where the parcels carry a declared area, it is kept beside the measured
@@ -41,8 +48,13 @@ def area_table(parcels: gpd.GeoDataFrame, *, planar: bool = False) -> pd.DataFra
         A parcels layer with canonical columns and a CRS.
     planar
         Add ``planar_area_mu``, the planar Gauss-Kruger area.
+    crs, planar_crs
+        The equal-area and the Gauss-Kruger CRS to measure in, by default
+        chosen from the parcels (see :func:`~parkgis.measure.area.area_m2`
+        and :func:`~parkgis.measure.area.planar_crs`): give them to measure
+        parts of a layer as the whole would be measured.
     """
-    sqm = area_m2(parcels.geometry)
+    sqm = area_m2(parcels.geometry, crs=crs)
     columns = [
         c for c in ("parcel_id", "name", "zone", "acquisition_status") if c in parcels.columns
     ]
@@ -50,7 +62,7 @@ def area_table(parcels: gpd.GeoDataFrame, *, planar: bool = False) -> pd.DataFra
     out["area_mu"] = (sqm / SQM_PER_MU).to_numpy()
     out["area_m2"] = sqm.to_numpy()
     if planar:
-        out["planar_area_mu"] = planar_area_mu(parcels).to_numpy()
+        out["planar_area_mu"] = planar_area_mu(parcels, crs=planar_crs).to_numpy()
     if "declared_area_mu" in parcels.columns:
         declared = pd.to_numeric(parcels["declared_area_mu"], errors="coerce").to_numpy()
         out["declared_area_mu"] = declared

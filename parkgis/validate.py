@@ -255,6 +255,8 @@ def find_problems(
     sliver_mu: float = 0.1,
     gap_max_mu: float = 5.0,
     area_tolerance: float = 0.01,
+    rows: Sequence[int] | np.ndarray | None = None,
+    area_mu: Sequence[float] | np.ndarray | None = None,
 ) -> list[Problem]:
     """Find every problem of a park's parcels, projects and allocations.
 
@@ -270,17 +272,25 @@ def find_problems(
         Parcels measuring less are slivers.
     gap_max_mu
         Holes between parcels smaller than this are gaps; larger ones are
-        unmapped land and not reported.
+        unmapped land and not reported. 0 turns the gap check off.
     area_tolerance
         Relative difference between declared and measured area above which
         ``area_mismatch`` is reported (0.01 = 1 %).
+    rows
+        The 1-based row of each parcel in the whole layer, when ``park.parcels``
+        is a part of it (a partition, see :mod:`parkgis.engine.dask`); by
+        default 1, 2, ... Problems and messages name these rows.
+    area_mu
+        The parcels' areas in mu, measured already (partition by partition):
+        the geometry is then not checked here, only the other fields and
+        tables, and these areas are used for ``over_allocated``.
 
     Returns
     -------
     list of Problem
         In a stable order (see the module docstring); empty for a clean park.
     """
-    found = _Found()
+    found = _Found(parcel_rows=rows)
     for issue in (*value_issues, *getattr(park, "value_issues", ())):
         _value_issue_problem(issue, park, found)
 
@@ -291,9 +301,11 @@ def find_problems(
     if "parcel_id" in parcels.columns:
         _check_ids(parcel_ids, "parcels", "parcel_id", found)
 
-    area_mu = np.full(len(parcels), np.nan)
-    geoms = _geometry(parcels)
-    if geoms is None:
+    geoms = _geometry(parcels) if area_mu is None else None
+    if area_mu is not None:
+        area_mu = np.asarray(area_mu, dtype=float)
+    elif geoms is None:
+        area_mu = np.full(len(parcels), np.nan)
         found.add(
             "missing_field",
             "parcels: the layer has no geometry column, so nothing can be mapped or measured; "
@@ -356,9 +368,16 @@ def validate(park: Park, **kw: Any) -> None:
 class _Found:
     """Problems found so far, with their sort keys and the cells already reported."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, parcel_rows: Sequence[int] | np.ndarray | None = None) -> None:
         self._items: list[tuple[tuple[Any, ...], Problem]] = []
         self.cells: set[tuple[str, str, int]] = set()
+        self._parcel_rows = None if parcel_rows is None else np.asarray(parcel_rows, dtype=int)
+
+    def row(self, table: str, pos: int) -> int:
+        """The 1-based row of position ``pos`` of ``table`` (parcels: in the whole layer)."""
+        if table == "parcels" and self._parcel_rows is not None:
+            return int(self._parcel_rows[pos])
+        return int(pos) + 1
 
     def add(
         self,
@@ -496,7 +515,7 @@ def _check_values(frame: pd.DataFrame, table: str, found: _Found) -> dict[str, n
         values = column.to_numpy(dtype=object)
 
         def report(pos: int, text: str, f: Field = f, **details: Any) -> None:
-            row = pos + 1
+            row = found.row(table, pos)
             if (table, f.name, row) in found.cells:
                 return
             where = _where(table, row, key_name, keys[pos])
@@ -512,13 +531,14 @@ def _check_values(frame: pd.DataFrame, table: str, found: _Found) -> dict[str, n
 
         if f.required and (table, f.name) not in _KEYS_CHECKED_AS_IDS:
             for pos in np.flatnonzero([is_blank(v) for v in values]):
-                if (table, f.name, pos + 1) not in found.cells:
-                    where = _where(table, pos + 1, key_name, keys[pos])
+                row = found.row(table, pos)
+                if (table, f.name, row) not in found.cells:
+                    where = _where(table, row, key_name, keys[pos])
                     found.add(
                         "missing_value",
                         f"{where}: {f.name} ({f.zh}) is blank; every row of {table} needs one",
                         table=table,
-                        row=pos + 1,
+                        row=row,
                         field_name=f.name,
                         **ids_at(pos),
                     )
@@ -606,7 +626,7 @@ def _check_ids(ids: list[str | None], table: str, key_name: str, found: _Found) 
     missing_code, duplicate_code = f"missing_{key_name}", f"duplicate_{key_name}"
     first: dict[str, int] = {}
     for pos, key in enumerate(ids):
-        row = pos + 1
+        row = found.row(table, pos)
         if key is None:
             found.add(
                 missing_code,
@@ -643,12 +663,13 @@ def _check_references(
         for pos, value in enumerate(parcels["project_id"].to_numpy(dtype=object)):
             absent = [p for p in split_ids(value) if p not in known_projects]
             if absent:
+                row = found.row("parcels", pos)
                 found.add(
                     "unknown_project",
-                    f"{_where('parcels', pos + 1, 'parcel_id', parcel_ids[pos])}: project_id "
+                    f"{_where('parcels', row, 'parcel_id', parcel_ids[pos])}: project_id "
                     f"names {', '.join(absent)}, but the projects table has no such project; "
                     f"correct it or add the project",
-                    row=pos + 1,
+                    row=row,
                     parcel_id=parcel_ids[pos],
                     project_id=absent[0],
                     field_name="project_id",
@@ -777,10 +798,10 @@ def _check_geometry(
     usable = shaped & ~shapely.is_empty(working)
 
     def where(pos: int) -> str:
-        return _where("parcels", pos + 1, "parcel_id", ids[pos])
+        return _where("parcels", found.row("parcels", pos), "parcel_id", ids[pos])
 
     def add(code: str, pos: int, message: str, **details: Any) -> None:
-        found.add(code, message, row=pos + 1, parcel_id=ids[pos], **details)
+        found.add(code, message, row=found.row("parcels", pos), parcel_id=ids[pos], **details)
 
     for pos in np.flatnonzero(missing):
         add("null_geometry", pos, f"{where(pos)}: has no geometry; draw its boundary or remove it")
@@ -1004,17 +1025,18 @@ def _report_overlaps(
         sqm = float(mu) * SQM_PER_MU
         if not sqm >= _MIN_SQM:
             continue
+        row_i, row_j = found.row("parcels", i), found.row("parcels", j)
         found.add(
             "overlap",
-            f"{_where('parcels', i + 1, 'parcel_id', ids[i])} overlaps "
-            f"{_where('parcels', j + 1, 'parcel_id', ids[j])} by {mu:.2f} mu ({sqm:.0f} m² on "
+            f"{_where('parcels', row_i, 'parcel_id', ids[i])} overlaps "
+            f"{_where('parcels', row_j, 'parcel_id', ids[j])} by {mu:.2f} mu ({sqm:.0f} m² on "
             f"the ellipsoid): that land is counted twice; redraw the shared boundary so that "
             f"the parcels only touch",
-            row=int(i) + 1,
+            row=row_i,
             parcel_id=ids[i],
-            tiebreak=(int(j) + 1,),
+            tiebreak=(row_j,),
             other_parcel_id=ids[j],
-            other_row=int(j) + 1,
+            other_row=row_j,
             overlap_mu=float(mu),
             overlap_m2=sqm,
         )
@@ -1029,6 +1051,8 @@ def _report_gaps(
     gap_max_mu: float,
     found: _Found,
 ) -> None:
+    if gap_max_mu <= 0:  # no hole is smaller: the check is off
+        return
     union = shapely.union_all(working[index])
     parts = shapely.get_parts(union)
     parts = parts[shapely.get_type_id(parts) == 3]
@@ -1047,7 +1071,7 @@ def _report_gaps(
         if not (sqm >= _MIN_SQM and mu < gap_max_mu):
             continue
         near = np.sort(index[tree.query(hole, predicate="dwithin", distance=tolerance)])
-        rows = [int(p) + 1 for p in near]
+        rows = [found.row("parcels", p) for p in near]
         names = [ids[p] for p in near]
         label = ", ".join(
             str(x) if x is not None else f"row {r}" for x, r in zip(names, rows, strict=True)

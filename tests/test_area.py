@@ -124,3 +124,41 @@ def test_result_is_named_and_aligned(three_parcels):
     assert out.name == "area_mu"
     assert list(out.index) == ["C", "A", "B"]
     assert three_parcels.crs.to_epsg() == 4544  # input untouched
+
+
+def test_simple_polygons_measure_as_shapely_does_after_projecting(shapes_4544):
+    # Polygons without holes take the shoelace path; those with holes and
+    # multipolygons take shapely.transform + shapely.area: both must agree.
+    from pyproj import Transformer
+
+    from parkgis.measure.area import equal_area_crs
+
+    geoms = shapes_4544.to_crs(4490)
+    tr = Transformer.from_crs(4490, equal_area_crs(geoms), always_xy=True)
+    projected = shapely.transform(
+        geoms.array, lambda xy: shapely.get_coordinates(shapely.points(*tr.transform(*xy.T)))
+    )
+    for got, want in zip(area_m2(geoms), shapely.area(projected), strict=True):
+        assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_a_part_measured_in_the_wholes_crs_gives_the_wholes_areas(shapes_4544):
+    from parkgis.measure.area import equal_area_crs
+
+    far = box(106.3, 32.6, 106.31, 32.61)  # 40 km away: the layer's centre moves
+    whole = gpd.GeoSeries([*shapes_4544.to_crs(4490), far], crs=4490)
+    crs = equal_area_crs(whole)
+    part = whole.iloc[[3]]
+    assert equal_area_crs(part) != crs  # the part alone has another centre
+    assert area_m2(part, crs=crs).iloc[0] == area_m2(whole).iloc[3]
+
+
+def test_planar_area_is_measured_in_planar_crs():
+    from parkgis.measure.area import planar_crs
+
+    lonlat = gpd.GeoSeries([box(106.59, 32.30, 106.60, 32.31)], crs=4490)
+    assert planar_crs(lonlat).to_epsg() == 4545  # CM 108E: the zone of 106.6E
+    assert planar_crs(lonlat.to_crs(4544)).to_epsg() == 4544  # a GK CRS is kept
+    assert planar_area_mu(lonlat).iloc[0] == pytest.approx(
+        float(lonlat.to_crs(4545).area.iloc[0]) / SQM_PER_MU, rel=1e-12
+    )

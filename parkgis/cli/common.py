@@ -39,6 +39,7 @@ __all__ = [
     "current_as_of",
     "current_store",
     "emit",
+    "engine_options",
     "format_option",
     "handle_errors",
     "lang_option",
@@ -62,6 +63,9 @@ class Context:
         self.lang = lang
         self.as_of: date | None = None
         self.store: str | None = None
+        self.engine: str = "local"  # --engine, --scheduler, --partitions: see engine_options
+        self.scheduler: str | None = None
+        self.partitions: int | None = None
 
 
 class ParkParam(click.ParamType):
@@ -185,6 +189,52 @@ def load_park(path: Path | str | None = None, **options: Any) -> Any:
     from parkgis.io.loose import load_park as _load_park
 
     return _load_park(path, as_of=current_as_of(), store=current_store(), **options)
+
+
+def engine_options(func: F) -> F:
+    """``--engine local|dask``, ``--scheduler ADDRESS`` and ``--partitions N``.
+
+    Kept on the :class:`Context`; :func:`parkgis.cli.engine.park_engine`
+    computes the figures with them.
+    """
+
+    def keep(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+        def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+            if value is not None:
+                setattr(ctx.ensure_object(Context), name, value)
+
+        return callback
+
+    options = [
+        click.option(
+            "--engine",
+            type=click.Choice(["local", "dask"]),
+            default="local",
+            show_default=True,
+            expose_value=False,
+            callback=keep("engine"),
+            help="Compute here, or on dask-geopandas partition by partition (pip install "
+            "'parkgis[dask]').",
+        ),
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            expose_value=False,
+            callback=keep("scheduler"),
+            help="With --engine dask: the dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a "
+            "local cluster of 2 worker processes).",
+        ),
+        click.option(
+            "--partitions",
+            type=click.IntRange(min=1),
+            expose_value=False,
+            callback=keep("partitions"),
+            help="With --engine dask: spatial partitions of the parcels (default: 2 per worker).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def format_option(func: F) -> F:

@@ -10,6 +10,7 @@ import parkgis
 from parkgis.cli.common import (
     current_lang,
     emit,
+    engine_options,
     format_option,
     handle_errors,
     lang_option,
@@ -19,6 +20,7 @@ from parkgis.cli.common import (
     parse_day,
     parse_field_options,
 )
+from parkgis.cli.engine import park_engine
 
 __all__ = ["COMMANDS", "area", "import_", "info", "validate"]
 
@@ -45,6 +47,7 @@ def info(park, crs, encoding, id_field, fields, fmt, lang) -> None:
     help="A project ledger (CSV/XLSX) to check against the parcels.",
 )
 @loose_file_options
+@engine_options
 @format_option
 @lang_option
 def validate(park, projects, crs, encoding, id_field, fields, fmt, lang) -> None:
@@ -58,8 +61,6 @@ def validate(park, projects, crs, encoding, id_field, fields, fmt, lang) -> None
 
 
 def _validate(park, projects, crs, encoding, id_field, fields, fmt, lang) -> None:
-    from parkgis.validate import find_problems
-
     loaded = load_park(
         park,
         crs=crs,
@@ -68,7 +69,8 @@ def _validate(park, projects, crs, encoding, id_field, fields, fmt, lang) -> Non
         fields=parse_field_options(fields),
         projects=projects,
     )
-    problems = find_problems(loaded.park, value_issues=loaded.park.value_issues)
+    with park_engine(loaded.park) as figures:
+        problems = figures.find_problems(value_issues=loaded.park.value_issues)
     errors = [p for p in problems if p.severity == "error"]
     if fmt == "json":
         emit({"ok": not errors, "problems": [p.to_dict() for p in problems]}, fmt)
@@ -103,6 +105,7 @@ def _validate(park, projects, crs, encoding, id_field, fields, fmt, lang) -> Non
     help="Add the planar Gauss-Kruger area (as boundary-survey reports give it).",
 )
 @loose_file_options
+@engine_options
 @format_option
 @lang_option
 @handle_errors
@@ -111,7 +114,8 @@ def area(park, by, planar, crs, encoding, id_field, fields, fmt, lang) -> None:
     loaded = load_park(
         park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
     )
-    table = parkgis.area_table(loaded.park.parcels, planar=planar)
+    with park_engine(loaded.park) as figures:
+        table = figures.area_table(planar=planar)
     if by:
         table = parkgis.area_by(table, by)
     emit(table, fmt, lang=lang, title=loaded.park.manifest.display_name)

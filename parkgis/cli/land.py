@@ -24,6 +24,7 @@ from parkgis.cli.common import (
     current_as_of,
     current_lang,
     emit,
+    engine_options,
     handle_errors,
     lang_option,
     load_park,
@@ -32,6 +33,7 @@ from parkgis.cli.common import (
     parse_field_options,
     to_jsonable,
 )
+from parkgis.cli.engine import park_engine
 from parkgis.errors import DataError, InputError
 from parkgis.io.loose import read_parcel_file
 from parkgis.io.store import atomic_path
@@ -134,6 +136,7 @@ def today_option(func: F) -> F:
     help="Text and CSV: list parcels, or sum by zone or by status.",
 )
 @loose_file_options
+@engine_options
 @land_output_options
 @lang_option
 @handle_errors
@@ -145,15 +148,16 @@ def buildable(
     Constraints are buffered by their setbacks in the local CGCS2000
     Gauss-Kruger zone; areas are measured on the ellipsoid.
     """
-    from parkgis.buildable import buildable_figures
-
     loaded = load_park(
         park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
     )
     layers = _constraint_layers(constraint_specs)
     rules = _rules(rules_file, loaded.park)
-    with _progress_bar(len(loaded.park.parcels), fmt, output, lang) as hook:
-        figures = buildable_figures(loaded.park, layers, rules=rules, progress=hook)
+    with (
+        park_engine(loaded.park) as engine,
+        _progress_bar(len(loaded.park.parcels), fmt, output, lang) as hook,
+    ):
+        figures = engine.buildable_figures(layers, rules=rules, progress=hook)
     parcels = pd.DataFrame(figures["parcels"])
     by_zone, by_status = pd.DataFrame(figures["by_zone"]), pd.DataFrame(figures["by_status"])
     main = {"parcel": parcels, "zone": by_zone, "status": by_status}[by]
@@ -197,6 +201,7 @@ def buildable(
 )
 @constraints_options
 @loose_file_options
+@engine_options
 @land_output_options
 @lang_option
 @handle_errors
@@ -209,7 +214,6 @@ def reserve(
     With --as-of DATE: the park as it was on that date, and the quarterly
     timeline starts there (land expected earlier counts as overdue).
     """
-    from parkgis.buildable import buildable_table
     from parkgis.reserve import reserve_figures
 
     loaded = load_park(
@@ -218,8 +222,11 @@ def reserve(
     )  # fmt: skip
     layers = _constraint_layers(constraint_specs)
     rules = _rules(rules_file, loaded.park)
-    with _progress_bar(len(loaded.park.parcels), fmt, output, lang) as hook:
-        table = buildable_table(loaded.park, layers, rules=rules, progress=hook)
+    with (
+        park_engine(loaded.park) as engine,
+        _progress_bar(len(loaded.park.parcels), fmt, output, lang) as hook,
+    ):
+        table = engine.buildable_table(layers, rules=rules, progress=hook)
     figures = reserve_figures(
         loaded.park, assume=_pairs(assume, "--assume", "ZONE=STATUS"), as_of=current_as_of(),
         buildable=table,
