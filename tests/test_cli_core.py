@@ -159,7 +159,10 @@ def test_import_builds_a_park_and_reports_decisions(tmp_path, three_parcels):
 
 def test_one_broken_feature_does_not_lose_the_file(tmp_path, three_parcels):
     good = json.loads(three_parcels.to_crs(4490).to_json())
-    good["features"][1]["geometry"] = {"type": "Polygon", "coordinates": [[[105.96, 32.32], [105.97, 32.32]]]}
+    good["features"][1]["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [[[105.96, 32.32], [105.97, 32.32]]],
+    }
     path = tmp_path / "one_broken.geojson"
     path.write_text(json.dumps(good, ensure_ascii=False), "utf-8")
     rows = json.loads(run("area", str(path), "--format", "json").output)
