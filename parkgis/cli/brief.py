@@ -32,7 +32,6 @@ from parkgis.cli.common import (
     load_park,
     loose_file_options,
     park_argument,
-    parse_field_options,
 )
 
 __all__ = ["COMMANDS", "brief"]
@@ -98,10 +97,6 @@ def brief(
     patches_spec,
     font,
     lang,
-    crs,
-    encoding,
-    id_field,
-    fields,
 ) -> None:
     """Write a land-acquisition briefing: key figures, map, charts, parcels, risks, cost.
 
@@ -119,9 +114,7 @@ def brief(
         raise click.UsageError(
             f"give one of --zone, --parcels, --project (not {' and '.join(chosen)})"
         )
-    loaded = load_park(
-        park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
-    )
+    loaded = load_park(park)
     day = _day(today, "--today") or current_as_of() or dt.date.today()
     since_date, since_park, since_label = _since(since)
     content = brief_content(

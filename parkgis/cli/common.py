@@ -66,6 +66,7 @@ class Context:
         self.engine: str = "local"  # --engine, --scheduler, --partitions: see engine_options
         self.scheduler: str | None = None
         self.partitions: int | None = None
+        self.loose: dict[str, Any] = {}  # --crs, --encoding, --id-field, --field
 
 
 class ParkParam(click.ParamType):
@@ -185,10 +186,22 @@ def current_store() -> str | None:
 
 
 def load_park(path: Path | str | None = None, **options: Any) -> Any:
-    """:func:`parkgis.io.loose.load_park` with the command's ``--as-of`` and ``--store``."""
+    """:func:`parkgis.io.loose.load_park` with the command's park options.
+
+    ``--as-of``, ``--store`` and the loose-file options (:func:`loose_options`).
+    """
     from parkgis.io.loose import load_park as _load_park
 
-    return _load_park(path, as_of=current_as_of(), store=current_store(), **options)
+    return _load_park(
+        path, as_of=current_as_of(), store=current_store(), **loose_options(), **options
+    )
+
+
+def loose_options() -> dict[str, Any]:
+    """The command's ``--crs``, ``--encoding``, ``--id-field`` and ``--field`` values."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_object(Context) if ctx else None
+    return dict(obj.loose) if obj is not None else {}
 
 
 def engine_options(func: F) -> F:
@@ -260,21 +273,35 @@ def lang_option(func: F) -> F:
 
 
 def loose_file_options(func: F) -> F:
-    """Options for reading a loose parcel file as a surveyor hands it over."""
+    """Options for reading a loose parcel file as a surveyor hands it over.
+
+    ``--crs``, ``--encoding``, ``--id-field`` and ``--field`` are kept on the
+    :class:`Context`; :func:`load_park` and :func:`loose_options` pass them on,
+    so commands do not repeat them.
+    """
+
+    def keep(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+        def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+            if name == "fields":
+                value = parse_field_options(value)
+            if value:
+                ctx.ensure_object(Context).loose[name] = value
+
+        return callback
+
+    common = {"expose_value": False, "is_eager": False}
     options = [
-        click.option("--crs", help="CRS of a file that has none, e.g. EPSG:4544."),
-        click.option("--encoding", help="Text encoding of a shapefile, e.g. GBK or UTF-8."),
-        click.option(
-            "--id-field", help="Column holding the parcel id (default: recognised by name)."
-        ),
-        click.option(
-            "--field",
-            "fields",
-            multiple=True,
-            metavar="FIELD=COLUMN",
-            help="Map a column to a field, e.g. --field acquisition_status=现状. Repeatable.",
-        ),
-    ]
+        click.option("--crs", callback=keep("crs"), **common,
+                     help="CRS of a file that has none, e.g. EPSG:4544."),
+        click.option("--encoding", callback=keep("encoding"), **common,
+                     help="Text encoding of a shapefile, e.g. GBK or UTF-8."),
+        click.option("--id-field", callback=keep("id_field"), **common,
+                     help="Column holding the parcel id (default: recognised by name)."),
+        click.option("--field", "fields", multiple=True, metavar="FIELD=COLUMN",
+                     callback=keep("fields"), **common,
+                     help="Map a column to a field, e.g. --field acquisition_status=现状. "
+                     "Repeatable."),
+    ]  # fmt: skip
     for option in reversed(options):
         func = option(func)
     return func

@@ -16,9 +16,9 @@ from parkgis.cli.common import (
     lang_option,
     load_park,
     loose_file_options,
+    loose_options,
     park_argument,
     parse_day,
-    parse_field_options,
 )
 from parkgis.cli.engine import park_engine
 
@@ -31,11 +31,9 @@ __all__ = ["COMMANDS", "area", "import_", "info", "validate"]
 @format_option
 @lang_option
 @handle_errors
-def info(park, crs, encoding, id_field, fields, fmt, lang) -> None:
+def info(park, fmt, lang) -> None:
     """Describe a park: layers, counts, CRS, extent and total area in mu."""
-    loaded = load_park(
-        park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
-    )
+    loaded = load_park(park)
     emit(parkgis.park_info(loaded.park), fmt, lang=lang, title=loaded.park.manifest.display_name)
 
 
@@ -50,25 +48,18 @@ def info(park, crs, encoding, id_field, fields, fmt, lang) -> None:
 @engine_options
 @format_option
 @lang_option
-def validate(park, projects, crs, encoding, id_field, fields, fmt, lang) -> None:
+def validate(park, projects, fmt, lang) -> None:
     """Check parcels and projects; list every problem at once.
 
     Exit status: 0 no errors (warnings allowed), 1 errors found, 2 the input
     could not be read at all.
     """
     run = handle_errors(_validate)
-    run(park, projects, crs, encoding, id_field, fields, fmt, lang)
+    run(park, projects, fmt, lang)
 
 
-def _validate(park, projects, crs, encoding, id_field, fields, fmt, lang) -> None:
-    loaded = load_park(
-        park,
-        crs=crs,
-        encoding=encoding,
-        id_field=id_field,
-        fields=parse_field_options(fields),
-        projects=projects,
-    )
+def _validate(park, projects, fmt, lang) -> None:
+    loaded = load_park(park, projects=projects)
     with park_engine(loaded.park) as figures:
         problems = figures.find_problems(value_issues=loaded.park.value_issues)
     errors = [p for p in problems if p.severity == "error"]
@@ -109,11 +100,9 @@ def _validate(park, projects, crs, encoding, id_field, fields, fmt, lang) -> Non
 @format_option
 @lang_option
 @handle_errors
-def area(park, by, planar, crs, encoding, id_field, fields, fmt, lang) -> None:
+def area(park, by, planar, fmt, lang) -> None:
     """Measure every parcel on the CGCS2000 ellipsoid, in mu and m²."""
-    loaded = load_park(
-        park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
-    )
+    loaded = load_park(park)
     with park_engine(loaded.park) as figures:
         table = figures.area_table(planar=planar)
     if by:
@@ -154,7 +143,6 @@ def area(park, by, planar, crs, encoding, id_field, fields, fmt, lang) -> None:
 @handle_errors
 def import_(
     sources, output, name, title, private, overwrite, update, date_, by, note,
-    crs, encoding, id_field, fields,
 ) -> None:  # fmt: skip
     """Build a park folder from loose files: parcels, constraints, project ledger.
 
@@ -181,10 +169,7 @@ def import_(
         title=title,
         private_fields=tuple(private),
         overwrite=overwrite,
-        crs=crs,
-        encoding=encoding,
-        id_field=id_field,
-        fields=parse_field_options(fields),
+        **loose_options(),
         update=update,
         date=parse_day(date_, "--date"),
         by=by,

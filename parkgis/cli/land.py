@@ -30,7 +30,6 @@ from parkgis.cli.common import (
     load_park,
     loose_file_options,
     park_argument,
-    parse_field_options,
     to_jsonable,
 )
 from parkgis.cli.engine import park_engine
@@ -140,17 +139,13 @@ def today_option(func: F) -> F:
 @land_output_options
 @lang_option
 @handle_errors
-def buildable(
-    park, constraint_specs, rules_file, by, crs, encoding, id_field, fields, fmt, output, lang
-) -> None:
+def buildable(park, constraint_specs, rules_file, by, fmt, output, lang) -> None:
     """Net buildable land per parcel: gross, constrained and net mu, totals by zone and status.
 
     Constraints are buffered by their setbacks in the local CGCS2000
     Gauss-Kruger zone; areas are measured on the ellipsoid.
     """
-    loaded = load_park(
-        park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
-    )
+    loaded = load_park(park)
     layers = _constraint_layers(constraint_specs)
     rules = _rules(rules_file, loaded.park)
     with (
@@ -206,8 +201,7 @@ def buildable(
 @lang_option
 @handle_errors
 def reserve(
-    park, projects, assume, constraint_specs, rules_file,
-    crs, encoding, id_field, fields, fmt, output, lang,
+    park, projects, assume, constraint_specs, rules_file, fmt, output, lang,
 ) -> None:  # fmt: skip
     """Available land, pipeline, reserve, demand and shortfall, now and by quarter, in mu.
 
@@ -217,8 +211,7 @@ def reserve(
     from parkgis.reserve import reserve_figures
 
     loaded = load_park(
-        park, crs=crs, encoding=encoding, id_field=id_field,
-        fields=parse_field_options(fields), projects=projects,
+        park, projects=projects,
     )  # fmt: skip
     layers = _constraint_layers(constraint_specs)
     rules = _rules(rules_file, loaded.park)
@@ -275,13 +268,11 @@ def reserve(
 @land_output_options
 @lang_option
 @handle_errors
-def gaps(park, today, crs, encoding, id_field, fields, fmt, output, lang) -> None:
+def gaps(park, today, fmt, output, lang) -> None:
     """The three gaps (批而未征, 征而未供, 供而未用) with mu and days in stage; idle-land alerts."""
     from parkgis.gaps import gap_figures, gaps_table
 
-    loaded = load_park(
-        park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
-    )
+    loaded = load_park(park)
     day = _day(today) or current_as_of() or dt.date.today()
     table = gaps_table(loaded.park, today=day)
     figures = gap_figures(loaded.park, today=day)
@@ -324,13 +315,11 @@ def gaps(park, today, crs, encoding, id_field, fields, fmt, output, lang) -> Non
 @land_output_options
 @lang_option
 @handle_errors
-def targets(park, today, crs, encoding, id_field, fields, fmt, output, lang) -> None:
+def targets(park, today, fmt, output, lang) -> None:
     """Each target against its actual: percent done, and whether the pace is on track."""
     from parkgis.targets import target_figures, target_progress
 
-    loaded = load_park(
-        park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
-    )
+    loaded = load_park(park)
     day = _day(today) or current_as_of() or dt.date.today()
     table = target_progress(loaded.park.targets, today=day)
     _emit(
@@ -376,8 +365,7 @@ def targets(park, today, crs, encoding, id_field, fields, fmt, output, lang) -> 
 @lang_option
 @handle_errors
 def enforce(
-    park, patches_spec, patch_crs, patch_id_field, illustrative, findings_file,
-    crs, encoding, id_field, fields, fmt, output, lang,
+    park, patches_spec, patch_crs, patch_id_field, illustrative, findings_file, fmt, output, lang,
 ) -> None:  # fmt: skip
     """Enforcement pre-check: patches on unapproved land, on land built without a title, or
     outside the park; and the projects building without a title."""
@@ -389,9 +377,7 @@ def enforce(
         title_risks,
     )
 
-    loaded = load_park(
-        park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
-    )
+    loaded = load_park(park)
     if patches_spec and illustrative:
         raise click.UsageError("give --patches or --illustrative, not both")
     risks = title_risks(loaded.park)

@@ -14,7 +14,6 @@ from parkgis.cli.common import (
     load_park,
     loose_file_options,
     park_argument,
-    parse_field_options,
 )
 
 __all__ = ["COMMANDS", "default_map_path", "map_"]
@@ -95,10 +94,6 @@ def map_(
     tianditu_key,
     simplify_m,
     lang,
-    crs,
-    encoding,
-    id_field,
-    fields,
 ) -> None:
     """Draw a park as an interactive HTML map that opens with no network.
 
@@ -108,9 +103,7 @@ def map_(
     """
     from parkgis.maps import park_map, save_map
 
-    loaded = load_park(
-        park, crs=crs, encoding=encoding, id_field=id_field, fields=parse_field_options(fields)
-    )
+    loaded = load_park(park)
     lang = current_lang(lang)
     m = park_map(
         loaded.park,
