@@ -100,22 +100,36 @@ def parse_day(value: str | None, option: str = "--as-of") -> date | None:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
-def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+def _remember(
+    name: str, convert: Callable[[Any], Any] | None = None
+) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """A click callback keeping an option's value on the :class:`Context`.
+
+    The value (converted by ``convert``) goes to the attribute ``name``, or to
+    ``Context.loose[key]`` for ``name="loose.key"``; an option not given
+    (None, or no repeats) leaves the context as it is.
+    """
+
     def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-        if value is None:
+        if value is None or value == ():
             return
+        value = convert(value) if convert else value
         obj = ctx.ensure_object(Context)
-        if name == "as_of":
-            obj.as_of = parse_day(value)
+        if name.startswith("loose."):
+            obj.loose[name.removeprefix("loose.")] = value
         else:
-            if not is_store_url(value):
-                raise click.BadParameter(
-                    f"{value!r} is not a store URL; write postgresql://user@host/db?park=NAME",
-                    param_hint="--store",
-                )
-            obj.store = value
+            setattr(obj, name, value)
 
     return callback
+
+
+def _store_url(value: str) -> str:
+    if not is_store_url(value):
+        raise click.BadParameter(
+            f"{value!r} is not a store URL; write postgresql://user@host/db?park=NAME",
+            param_hint="--store",
+        )
+    return value
 
 
 def _park_options(*, as_of: bool = True) -> list[Callable[[F], F]]:
@@ -126,7 +140,7 @@ def _park_options(*, as_of: bool = True) -> list[Callable[[F], F]]:
                 "--as-of",
                 metavar="YYYY-MM-DD",
                 expose_value=False,
-                callback=_remember("as_of"),
+                callback=_remember("as_of", parse_day),
                 help="The park as it was on this date, by its event log (status, step, title, "
                 "stage); figures and timelines start there.",
             )
@@ -136,7 +150,7 @@ def _park_options(*, as_of: bool = True) -> list[Callable[[F], F]]:
             "--store",
             metavar="URL",
             expose_value=False,
-            callback=_remember("store"),
+            callback=_remember("store", _store_url),
             help="A PostGIS store in place of PARK: postgresql://user@host/db?park=NAME.",
         )
     )
@@ -211,13 +225,6 @@ def engine_options(func: F) -> F:
     computes the figures with them.
     """
 
-    def keep(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
-        def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-            if value is not None:
-                setattr(ctx.ensure_object(Context), name, value)
-
-        return callback
-
     options = [
         click.option(
             "--engine",
@@ -225,7 +232,7 @@ def engine_options(func: F) -> F:
             default="local",
             show_default=True,
             expose_value=False,
-            callback=keep("engine"),
+            callback=_remember("engine"),
             help="Compute here, or on dask-geopandas partition by partition (pip install "
             "'parkgis[dask]').",
         ),
@@ -233,7 +240,7 @@ def engine_options(func: F) -> F:
             "--scheduler",
             metavar="ADDRESS",
             expose_value=False,
-            callback=keep("scheduler"),
+            callback=_remember("scheduler"),
             help="With --engine dask: the dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a "
             "local cluster of 2 worker processes).",
         ),
@@ -241,7 +248,7 @@ def engine_options(func: F) -> F:
             "--partitions",
             type=click.IntRange(min=1),
             expose_value=False,
-            callback=keep("partitions"),
+            callback=_remember("partitions"),
             help="With --engine dask: spatial partitions of the parcels (default: 2 per worker).",
         ),
     ]
@@ -280,25 +287,16 @@ def loose_file_options(func: F) -> F:
     so commands do not repeat them.
     """
 
-    def keep(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
-        def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-            if name == "fields":
-                value = parse_field_options(value)
-            if value:
-                ctx.ensure_object(Context).loose[name] = value
-
-        return callback
-
     common = {"expose_value": False, "is_eager": False}
     options = [
-        click.option("--crs", callback=keep("crs"), **common,
+        click.option("--crs", callback=_remember("loose.crs"), **common,
                      help="CRS of a file that has none, e.g. EPSG:4544."),
-        click.option("--encoding", callback=keep("encoding"), **common,
+        click.option("--encoding", callback=_remember("loose.encoding"), **common,
                      help="Text encoding of a shapefile, e.g. GBK or UTF-8."),
-        click.option("--id-field", callback=keep("id_field"), **common,
+        click.option("--id-field", callback=_remember("loose.id_field"), **common,
                      help="Column holding the parcel id (default: recognised by name)."),
         click.option("--field", "fields", multiple=True, metavar="FIELD=COLUMN",
-                     callback=keep("fields"), **common,
+                     callback=_remember("loose.fields", parse_field_options), **common,
                      help="Map a column to a field, e.g. --field acquisition_status=现状. "
                      "Repeatable."),
     ]  # fmt: skip
