@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from parkgis.cli.common import handle_errors
+from parkgis.cli.status import new_park_options, write_new_park
 from parkgis.errors import InputError
 
 __all__ = ["COMMANDS", "db", "init", "list_", "pull", "push"]
@@ -71,25 +72,13 @@ def push(park, url, name, replace) -> None:
 
 @db.command()
 @_store_option
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The park folder to write.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing park folder (and its log).")
+@new_park_options
 @handle_errors
 def pull(url, output, overwrite) -> None:
     """Copy a park out of a store into a park folder (with its event log)."""
     from parkgis.io.postgis import read_park
-    from parkgis.io.store import check_writable, is_park_folder, write_park
 
-    check_writable(output)
-    if is_park_folder(output) and not overwrite:
-        raise InputError(f"{output} is already a park; pass --overwrite to replace it")
-    write_park(read_park(url), output)
-    click.echo(f"{output}")
+    write_new_park(read_park(url), output, overwrite=overwrite)
 
 
 @db.command(name="list")

@@ -49,7 +49,16 @@ from parkgis.model.schema import field_label
 if TYPE_CHECKING:
     from parkgis.history import Event
 
-__all__ = ["COMMANDS", "copy", "history", "status", "status_set", "status_show"]
+__all__ = [
+    "COMMANDS",
+    "copy",
+    "history",
+    "new_park_options",
+    "status",
+    "status_set",
+    "status_show",
+    "write_new_park",
+]
 
 _FIELD_OPTIONS = (
     ("step", "acquisition_step"),
@@ -222,16 +231,34 @@ def history(entity_id, park, field_, fmt, lang) -> None:
     emit(rows, fmt, lang=lang)
 
 
+def new_park_options(func: click.decorators.FC) -> click.decorators.FC:
+    """``-o/--output DIR`` (required) and ``--overwrite``: where a copied park goes."""
+    func = click.option(
+        "--overwrite", is_flag=True, help="Replace an existing park folder (and its log)."
+    )(func)
+    return click.option(
+        "-o",
+        "--output",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The park folder to write.",
+    )(func)
+
+
+def write_new_park(park: Park, output: Path, *, overwrite: bool) -> None:
+    """Write ``park`` (with its event log) to ``output``, refusing to replace a park unasked."""
+    from parkgis.io.store import check_writable, is_park_folder, write_park
+
+    check_writable(output)
+    if is_park_folder(output) and not overwrite:
+        raise InputError(f"{output} is already a park; pass --overwrite to replace it")
+    write_park(park, output)
+    click.echo(f"{output}")
+
+
 @click.command()
 @park_argument
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The park folder to write.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing park folder (and its log).")
+@new_park_options
 @handle_errors
 def copy(park, output, overwrite) -> None:
     """Copy a park (with its event log) into a new park folder.
@@ -240,14 +267,7 @@ def copy(park, output, overwrite) -> None:
     park to a folder (--store URL, as parkgis db pull), or the park as it was
     on a date (--as-of).
     """
-    from parkgis.io.store import check_writable, is_park_folder, write_park
-
-    check_writable(output)
-    if is_park_folder(output) and not overwrite:
-        raise InputError(f"{output} is already a park; pass --overwrite to replace it")
-    loaded = load_park(park)
-    write_park(loaded.park, output)
-    click.echo(f"{output}")
+    write_new_park(load_park(park).park, output, overwrite=overwrite)
 
 
 COMMANDS = [status, history, copy]
