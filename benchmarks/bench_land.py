@@ -45,12 +45,12 @@ sys.path.insert(0, str(HERE.parent))
 
 from synthetic import synthetic_park  # noqa: E402
 
-from parkgis.buildable import buildable_table  # noqa: E402
 from parkgis.io.store import atomic_path  # noqa: E402
+from parkgis.land.buildable import buildable_table  # noqa: E402
+from parkgis.land.reserve import DEMAND_STAGES, reserve_figures  # noqa: E402
 from parkgis.measure.area import area_m2  # noqa: E402
 from parkgis.measure.units import SQM_PER_MU  # noqa: E402
 from parkgis.model.park import Park  # noqa: E402
-from parkgis.reserve import DEMAND_STAGES, reserve_figures  # noqa: E402
 
 __all__ = ["main", "plain_buildable", "plain_reserve"]
 

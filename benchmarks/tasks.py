@@ -179,7 +179,7 @@ def _measure(way: str, pick: dict[bool, Any]) -> tuple[_Call, _Check]:
 
 def _validate(way: str, pick: dict[bool, Any]) -> tuple[_Call, _Check]:
     if way == "parkgis":
-        from parkgis.validate import find_problems
+        from parkgis.check.problems import find_problems
 
         def problems(found: list[Any]) -> dict[str, Any]:
             codes = pd.Series([p.code for p in found], dtype=object).value_counts()
@@ -223,7 +223,7 @@ def _buildable(way: str, pick: dict[bool, Any]) -> tuple[_Call, _Check]:
     parcels = pick[False].parcels
     ids = parcels["parcel_id"].to_numpy(dtype=object)
     if way == "parkgis":
-        from parkgis.buildable import buildable_table
+        from parkgis.land.buildable import buildable_table
 
         return (lambda small: buildable_table(pick[small])), (
             lambda table: {"net_mu": table["net_mu"].to_numpy(dtype=float)}
@@ -243,7 +243,7 @@ def _buildable(way: str, pick: dict[bool, Any]) -> tuple[_Call, _Check]:
 def _reserve(way: str, pick: dict[bool, Any]) -> tuple[_Call, _Check]:
     keys = ("available_mu", "pipeline_mu", "reserve_mu", "demand_mu", "shortfall_mu")
     if way == "parkgis":
-        from parkgis.reserve import reserve_figures
+        from parkgis.land.reserve import reserve_figures
 
         call: _Call = lambda small: reserve_figures(pick[small])  # noqa: E731
     else:

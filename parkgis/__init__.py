@@ -23,12 +23,12 @@ from parkgis.errors import (
     SuspectCoordinatesError,
     VocabularyError,
 )
+from parkgis.land.tables import area_by, area_table, park_info, problems_table
 from parkgis.measure.area import area_m2, gross_area_mu, planar_area_mu
 from parkgis.measure.crs import local_gk_crs
 from parkgis.measure.units import SQM_PER_MU, parse_area, sqm_to_mu
 from parkgis.model.park import Manifest, Park
 from parkgis.model.vocab import ACQUISITION, STAGE, STEP, TITLE
-from parkgis.tables import area_by, area_table, park_info, problems_table
 
 __all__ = [
     "ACQUISITION",
@@ -92,27 +92,27 @@ __version__ = "0.1.0.dev0"
 # the core pulls in no pyogrio, folium, click or docx.
 _LAZY = {
     # The land figures (pure core; loaded on first use to keep the import light).
-    "apply_assumptions": "parkgis.reserve",
-    "buildable_by": "parkgis.buildable",
-    "buildable_figures": "parkgis.buildable",
-    "buildable_table": "parkgis.buildable",
-    "constraint_corridors": "parkgis.buildable",
-    "constraint_setbacks": "parkgis.constraints",
-    "effective_allocations": "parkgis.allocation",
-    "enforcement_check": "parkgis.enforce",
-    "gap_figures": "parkgis.gaps",
-    "gaps_table": "parkgis.gaps",
-    "illustrative_patches": "parkgis.enforce",
-    "load_rules": "parkgis.constraints",
-    "reserve_figures": "parkgis.reserve",
-    "reserve_parcels": "parkgis.reserve",
-    "reserve_projects": "parkgis.reserve",
-    "target_figures": "parkgis.targets",
-    "target_progress": "parkgis.targets",
-    "title_risks": "parkgis.enforce",
+    "apply_assumptions": "parkgis.land.reserve",
+    "buildable_by": "parkgis.land.buildable",
+    "buildable_figures": "parkgis.land.buildable",
+    "buildable_table": "parkgis.land.buildable",
+    "constraint_corridors": "parkgis.land.buildable",
+    "constraint_setbacks": "parkgis.land.constraints",
+    "effective_allocations": "parkgis.land.allocation",
+    "enforcement_check": "parkgis.land.enforce",
+    "gap_figures": "parkgis.land.gaps",
+    "gaps_table": "parkgis.land.gaps",
+    "illustrative_patches": "parkgis.land.enforce",
+    "load_rules": "parkgis.land.constraints",
+    "reserve_figures": "parkgis.land.reserve",
+    "reserve_parcels": "parkgis.land.reserve",
+    "reserve_projects": "parkgis.land.reserve",
+    "target_figures": "parkgis.land.targets",
+    "target_progress": "parkgis.land.targets",
+    "title_risks": "parkgis.land.enforce",
     "load_park": "parkgis.io.loose",
-    "find_problems": "parkgis.validate",
-    "validate": "parkgis.validate",
+    "find_problems": "parkgis.check.problems",
+    "validate": "parkgis.check.problems",
     "read_park": "parkgis.io.store",
     "write_park": "parkgis.io.store",
     "park_map": "parkgis.maps",

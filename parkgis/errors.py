@@ -24,7 +24,32 @@ __all__ = [
 
 
 class ParkgisError(Exception):
-    """Base of every error parkgis raises on purpose."""
+    """Base of every error parkgis raises on purpose.
+
+    Parameters
+    ----------
+    message
+        What is wrong, where, and the way out, in English (``str(error)``).
+    zh
+        The same in Chinese, shown with ``--lang zh`` (the default); without
+        it the English text is shown.
+
+    Examples
+    --------
+    >>> err = ParkgisError("parcel 'A' has no geometry", zh="地块 'A' 没有几何图形")
+    >>> str(err), err.text("zh"), err.text("en")
+    ("parcel 'A' has no geometry", "地块 'A' 没有几何图形", "parcel 'A' has no geometry")
+    """
+
+    def __init__(self, message: object = "", *args: object, zh: str | None = None) -> None:
+        super().__init__(message, *args)
+        self.zh = zh
+
+    def text(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``zh`` or ``en``), English where no Chinese is given."""
+        if lang == "zh" and self.zh:
+            return self.zh
+        return str(self)
 
 
 class VocabularyError(ParkgisError, ValueError):

@@ -12,8 +12,16 @@ CORE = [
     "parkgis.model.vocab",
     "parkgis.model.schema",
     "parkgis.model.park",
-    "parkgis.validate",
-    "parkgis.tables",
+    "parkgis.check.problems",
+    "parkgis.model.history",
+    "parkgis.land.allocation",
+    "parkgis.land.buildable",
+    "parkgis.land.constraints",
+    "parkgis.land.enforce",
+    "parkgis.land.gaps",
+    "parkgis.land.reserve",
+    "parkgis.land.tables",
+    "parkgis.land.targets",
 ]
 SHELL_ONLY = ["pyogrio", "fiona", "folium", "click", "docx", "rich", "openpyxl", "playwright"]
 

@@ -26,9 +26,9 @@ import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
-from parkgis.history import StatusChange, record_changes
+from parkgis.check.problems import find_problems
 from parkgis.io.store import read_park, record_park_changes, write_park
-from parkgis.validate import find_problems
+from parkgis.model.history import StatusChange, record_changes
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork() and SIGKILL")
 
@@ -38,7 +38,7 @@ AT = "2013-07-01T09:00:00+08:00"
 
 FORKER = r"""
 import datetime as dt, json, os, signal, sys, time
-from parkgis.history import StatusChange
+from parkgis.model.history import StatusChange
 from parkgis.io.store import read_park, record_park_changes, write_park
 
 folder, sources = sys.argv[1], {"A": read_park(sys.argv[2]), "B": read_park(sys.argv[3])}
@@ -182,7 +182,7 @@ def test_sigkill_at_50_random_moments_leaves_before_or_after(tmp_path):
 WRITER = r"""
 import datetime as dt, random, sys
 from parkgis.errors import DataError
-from parkgis.history import StatusChange
+from parkgis.model.history import StatusChange
 from parkgis.io.store import record_park_changes
 
 folder, by, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])

@@ -11,21 +11,21 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import LineString, box
 
-from parkgis.buildable import (
+from parkgis.errors import CRSMissingError, DataError, VocabularyError
+from parkgis.land.buildable import (
     buildable_by,
     buildable_figures,
     buildable_table,
     constraint_corridors,
     metric_crs,
 )
-from parkgis.constraints import (
+from parkgis.land.constraints import (
     DEFAULT_RULES,
     constraint_layer,
     constraint_setbacks,
     load_rules,
     rules_table,
 )
-from parkgis.errors import CRSMissingError, DataError, VocabularyError
 from parkgis.measure.area import gross_area_mu
 from parkgis.measure.units import SQM_PER_MU
 from parkgis.model.park import Manifest, Park

@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from parkgis.enforce import (
+from parkgis.io.store import bundled_park_path, read_park
+from parkgis.land.enforce import (
     ILLUSTRATIVE,
     enforcement_check,
     enforcement_figures,
     illustrative_patches,
     title_risks,
 )
-from parkgis.io.store import bundled_park_path, read_park
 from parkgis.measure.units import SQM_PER_MU
 from parkgis.model.park import Manifest, Park
 from tests.conftest import GK_X, GK_Y, gk_square

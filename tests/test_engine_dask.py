@@ -20,12 +20,12 @@ import shapely
 from shapely.geometry import Polygon
 
 from benchmarks.synthetic import synthetic_park
-from parkgis.buildable import buildable_table
+from parkgis.check.problems import find_problems
 from parkgis.engine import dask as engine
+from parkgis.land.buildable import buildable_table
+from parkgis.land.reserve import reserve_figures
+from parkgis.land.tables import area_table
 from parkgis.measure.area import gross_area_mu
-from parkgis.reserve import reserve_figures
-from parkgis.tables import area_table
-from parkgis.validate import find_problems
 
 N = 10_000
 PARTS = 4

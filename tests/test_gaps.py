@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from parkgis.errors import DataError
-from parkgis.gaps import gap_figures, gaps_table, one_year_before
 from parkgis.io.store import bundled_park_path, read_park
+from parkgis.land.gaps import gap_figures, gaps_table, one_year_before
 from parkgis.model.park import Manifest, Park
 from tests.conftest import GK_X, GK_Y, gk_square
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from parkgis.errors import DataError, VocabularyError
-from parkgis.gaps import gaps_table
-from parkgis.history import (
+from parkgis.land.gaps import gaps_table
+from parkgis.model.history import (
     Event,
     StatusChange,
     check_transition,

@@ -416,7 +416,7 @@ def test_summary_figures_by_hand():
 
 
 def test_the_summary_panel_agrees_with_parkgis_reserve():
-    from parkgis.reserve import reserve_figures
+    from parkgis.land.reserve import reserve_figures
 
     projects = pd.DataFrame({"project_id": ["P1"], "name": ["甲"], "stage": ["signed"]})
     park = make_park(

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from parkgis.cli import cli
 from parkgis.errors import DataError, InputError
-from parkgis.history import StatusChange, events_of
 from parkgis.io import postgis
 from parkgis.io.store import read_park, record_park_changes, write_park
+from parkgis.model.history import StatusChange, events_of
 from tests.test_atomic import same
 
 AT = "2013-07-02T09:00:00+08:00"
@@ -163,7 +163,7 @@ def test_store_errors_name_the_way_out(postgis_db, store, folder):
 WORKER = r"""
 import datetime as dt, random, sys
 from parkgis.errors import DataError
-from parkgis.history import StatusChange
+from parkgis.model.history import StatusChange
 from parkgis.io.postgis import record_store_changes
 
 url, by, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])

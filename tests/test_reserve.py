@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString
 
-from parkgis.allocation import effective_allocations, split_ids
-from parkgis.buildable import buildable_table
 from parkgis.errors import DataError, VocabularyError
 from parkgis.io.store import bundled_park_path, read_park
+from parkgis.land.allocation import effective_allocations, split_ids
+from parkgis.land.buildable import buildable_table
+from parkgis.land.reserve import apply_assumptions, quarter_of, reserve_figures, reserve_projects
 from parkgis.model.park import Manifest, Park
-from parkgis.reserve import apply_assumptions, quarter_of, reserve_figures, reserve_projects
 from tests.conftest import GK_X, GK_Y, gk_square
 
 # --- A park whose figures are worked out by hand ----------------------------------------------

@@ -281,8 +281,8 @@ def test_the_park_store_round_trips_the_sample(park, tmp_path):
 
 def test_find_problems_reports_no_error(park):
     try:
-        validate = importlib.import_module("parkgis.validate")
+        validate = importlib.import_module("parkgis.check.problems")
     except ModuleNotFoundError:
-        pytest.skip("parkgis.validate is not written yet")
+        pytest.skip("parkgis.check.problems is not written yet")
     errors = [p for p in validate.find_problems(park) if p.severity == "error"]
     assert errors == []

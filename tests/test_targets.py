@@ -9,7 +9,7 @@ import pytest
 
 from parkgis.errors import DataError
 from parkgis.io.store import bundled_park_path, read_park
-from parkgis.targets import period_bounds, target_figures, target_progress
+from parkgis.land.targets import period_bounds, target_figures, target_progress
 
 MID_YEAR = dt.date(2013, 6, 30)  # the end of the report's half year: 181 of 365 days
 

@@ -1,4 +1,4 @@
-"""Tests of parkgis.validate: one or more per problem code, on tiny parks built in code.
+"""Tests of parkgis.check.problems: one or more per problem code, on tiny parks built in code.
 
 Parcels are squares and strips in EPSG:4544 (CGCS2000 3-degree Gauss-Kruger CM
 105E) near Yuanba, x ≈ 590 km (about 105.96E), y ≈ 3577 km (about 32.3N).
@@ -22,11 +22,11 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, MultiPolygon, Polygon, box
 
+from parkgis.check.problems import CODES, Problem, find_problems, validate
 from parkgis.errors import SchemaError
 from parkgis.measure.units import SQM_PER_MU
 from parkgis.model.park import Manifest, Park, empty_table
 from parkgis.model.schema import ValueIssue
-from parkgis.validate import CODES, Problem, find_problems, validate
 
 X, Y = 590_000.0, 3_577_000.0
 K2 = 1.0002  # planar / ellipsoidal area at x = 590 km in EPSG:4544 (see module docstring)
@@ -117,7 +117,7 @@ def test_clean_park_has_no_problems(clean_park):
 
 def test_every_code_has_a_severity():
     assert set(CODES.values()) == {"error", "warning"}
-    assert {c for c, s in CODES.items() if s == "warning"} == {"area_mismatch", "sliver", "gap"}
+    assert {c for c, s in CODES.items() if s == "warning"} == {"area_mismatch", "sliver", "gap", "approximate_value", "doubtful_value"}
 
 
 def test_validate_raises_with_every_error_and_no_warning():

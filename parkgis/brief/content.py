@@ -2,14 +2,14 @@
 
 :func:`brief_content` assembles a :class:`Briefing` from a park. It computes
 nothing of its own that a command already gives: the reserve figures are
-:func:`parkgis.reserve.reserve_figures` (as ``parkgis reserve --as-of TODAY``),
-the targets :func:`parkgis.targets.target_figures` (``parkgis targets``),
-the gaps :func:`parkgis.gaps.gaps_table` / :func:`~parkgis.gaps.gap_figures`
-(``parkgis gaps``), the title risks :func:`parkgis.enforce.title_risks` and
-the areas :func:`parkgis.tables.area_table` / :func:`~parkgis.tables.area_by`
+:func:`parkgis.land.reserve.reserve_figures` (as ``parkgis reserve --as-of TODAY``),
+the targets :func:`parkgis.land.targets.target_figures` (``parkgis targets``),
+the gaps :func:`parkgis.land.gaps.gaps_table` / :func:`~parkgis.land.gaps.gap_figures`
+(``parkgis gaps``), the title risks :func:`parkgis.land.enforce.title_risks` and
+the areas :func:`parkgis.land.tables.area_table` / :func:`~parkgis.land.tables.area_by`
 (``parkgis area --by acquisition_status``). What it adds is the selection
 (a zone, some parcels, a project), the parcels' days in stage (from the
-event log, else their ``status_date``, as :mod:`parkgis.gaps` reads it), the
+event log, else their ``status_date``, as :mod:`parkgis.land.gaps` reads it), the
 changes since a date (from the event log) or an earlier state of the park,
 and the acquisition cost (mu × the park's ``compensation_wan_per_mu``).
 
@@ -32,22 +32,22 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from parkgis.allocation import effective_allocations, split_ids
 from parkgis.brief.text import LANGS, t
-from parkgis.buildable import buildable_table, constraint_corridors, metric_crs
-from parkgis.constraints import park_rules
-from parkgis.enforce import enforcement_check, title_risks
 from parkgis.errors import DataError, ParkgisError
-from parkgis.gaps import GAPS, gap_figures, gaps_table
-from parkgis.history import events_of, status_since
+from parkgis.land.allocation import effective_allocations, split_ids
+from parkgis.land.buildable import buildable_table, constraint_corridors, metric_crs
+from parkgis.land.constraints import park_rules
+from parkgis.land.enforce import enforcement_check, title_risks
+from parkgis.land.gaps import GAPS, gap_figures, gaps_table
+from parkgis.land.reserve import reserve_figures
+from parkgis.land.tables import area_by, area_table
+from parkgis.land.targets import target_figures
 from parkgis.measure.crs import CGCS2000
+from parkgis.model.history import events_of, status_since
 from parkgis.model.park import Park
 from parkgis.model.schema import TABLES, field_label
 from parkgis.model.values import as_date, id_text
 from parkgis.model.vocab import ACQUISITION, FINDING_REASON, STAGE, TITLE, TITLE_RISK, VOCABULARIES
-from parkgis.reserve import reserve_figures
-from parkgis.tables import area_by, area_table
-from parkgis.targets import target_figures
 
 __all__ = [
     "PARK_FIGURES",
@@ -78,7 +78,7 @@ PARK_FIGURES = (
     "shortfall_after_reserve_mu",
     "surplus_after_reserve_mu",
 )
-"""The :func:`~parkgis.reserve.reserve_figures` keys a briefing shows, in order."""
+"""The :func:`~parkgis.land.reserve.reserve_figures` keys a briefing shows, in order."""
 
 _TO_ACQUIRE = ("unacquired", "acquiring")
 _SCENARIO_FIGURES = ("available_mu", "shortfall_mu", "surplus_mu")
@@ -371,11 +371,11 @@ def brief_content(
         after the date (their earlier status is then not known).
     patches
         Satellite change patches (卫片图斑) for the enforcement pre-check
-        (:func:`parkgis.enforce.enforcement_check`).
+        (:func:`parkgis.land.enforce.enforcement_check`).
     atlas
         Add one page per parcel in scope.
     buildable
-        A :func:`~parkgis.buildable.buildable_table` of the park, to reuse.
+        A :func:`~parkgis.land.buildable.buildable_table` of the park, to reuse.
 
     Returns
     -------
@@ -629,9 +629,9 @@ def _scope_figures(
 def _days_in_stage(
     park: Park, ids: list[str | None], today: dt.date
 ) -> tuple[list[int | None], list[dt.date | None]]:
-    """Days in the current status and step, the way :mod:`parkgis.gaps` counts them.
+    """Days in the current status and step, the way :mod:`parkgis.land.gaps` counts them.
 
-    From the event log (:func:`parkgis.history.status_since`), else the
+    From the event log (:func:`parkgis.model.history.status_since`), else the
     parcels' ``status_date``.
     """
     values = status_since(park, today=today).tolist()

@@ -32,26 +32,26 @@ class LocalFigures:
         self.park = park
 
     def area_table(self, *, planar: bool = False) -> pd.DataFrame:
-        from parkgis.tables import area_table
+        from parkgis.land.tables import area_table
 
         return area_table(self.park.parcels, planar=planar)
 
     def find_problems(self, **options: Any) -> list[Any]:
-        from parkgis.validate import find_problems
+        from parkgis.check.problems import find_problems
 
         return find_problems(self.park, **options)
 
     def buildable_table(
         self, constraints: Any = None, *, rules: Any = None, progress: Any = None
     ) -> pd.DataFrame:
-        from parkgis.buildable import buildable_table
+        from parkgis.land.buildable import buildable_table
 
         return buildable_table(self.park, constraints, rules=rules, progress=progress)
 
     def buildable_figures(
         self, constraints: Any = None, *, rules: Any = None, progress: Any = None
     ) -> dict[str, Any]:
-        from parkgis.buildable import buildable_figures
+        from parkgis.land.buildable import buildable_figures
 
         return buildable_figures(self.park, constraints, rules=rules, progress=progress)
 
@@ -83,7 +83,7 @@ class DaskFigures(LocalFigures):
     def buildable_figures(
         self, constraints: Any = None, *, rules: Any = None, progress: Any = None
     ) -> dict[str, Any]:
-        from parkgis.buildable import buildable_figures
+        from parkgis.land.buildable import buildable_figures
 
         table = self.buildable_table(constraints, rules=rules, progress=progress)
         return buildable_figures(self.park, constraints, rules=rules, table=table)

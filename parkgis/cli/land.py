@@ -208,7 +208,7 @@ def reserve(
     With --as-of DATE: the park as it was on that date, and the quarterly
     timeline starts there (land expected earlier counts as overdue).
     """
-    from parkgis.reserve import reserve_figures
+    from parkgis.land.reserve import reserve_figures
 
     loaded = load_park(
         park, projects=projects,
@@ -270,7 +270,7 @@ def reserve(
 @handle_errors
 def gaps(park, today, fmt, output, lang) -> None:
     """The three gaps (批而未征, 征而未供, 供而未用) with mu and days in stage; idle-land alerts."""
-    from parkgis.gaps import gap_figures, gaps_table
+    from parkgis.land.gaps import gap_figures, gaps_table
 
     loaded = load_park(park)
     day = _day(today) or current_as_of() or dt.date.today()
@@ -317,7 +317,7 @@ def gaps(park, today, fmt, output, lang) -> None:
 @handle_errors
 def targets(park, today, fmt, output, lang) -> None:
     """Each target against its actual: percent done, and whether the pace is on track."""
-    from parkgis.targets import target_figures, target_progress
+    from parkgis.land.targets import target_figures, target_progress
 
     loaded = load_park(park)
     day = _day(today) or current_as_of() or dt.date.today()
@@ -369,7 +369,7 @@ def enforce(
 ) -> None:  # fmt: skip
     """Enforcement pre-check: patches on unapproved land, on land built without a title, or
     outside the park; and the projects building without a title."""
-    from parkgis.enforce import (
+    from parkgis.land.enforce import (
         ILLUSTRATIVE,
         enforcement_check,
         enforcement_figures,
@@ -425,7 +425,7 @@ def _constraint_layers(specs: tuple[str, ...]) -> list[Any] | None:
     """Read each ``PATH[:LAYER]`` as a constraint layer, kind from its field or name."""
     if not specs:
         return None
-    from parkgis.constraints import constraint_layer
+    from parkgis.land.constraints import constraint_layer
 
     layers = []
     for spec in specs:
@@ -472,7 +472,7 @@ def _path_layer(spec: str, option: str) -> tuple[Path, str | None]:
 
 
 def _rules(rules_file: Path | None, park: Any) -> Any:
-    from parkgis.constraints import load_rules, park_rules
+    from parkgis.land.constraints import load_rules, park_rules
 
     if rules_file is None:
         return park_rules(park)
@@ -519,7 +519,7 @@ def _figure_rows(figures: Mapping[str, Any], lang: str | None) -> pd.DataFrame:
 
 
 def _gap_labels(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    from parkgis.gaps import GAPS
+    from parkgis.land.gaps import GAPS
 
     pick = 0 if lang == "zh" else 1
     return table.assign(gap=table["gap"].map(lambda c: GAPS.get(c, (c, c))[pick]))

@@ -47,7 +47,7 @@ from parkgis.model.park import Park
 from parkgis.model.schema import field_label
 
 if TYPE_CHECKING:
-    from parkgis.history import Event
+    from parkgis.model.history import Event
 
 __all__ = [
     "COMMANDS",
@@ -115,7 +115,7 @@ def status_set(
     --date 2024-03-01 --by 王工 --evidence 元府征预〔2024〕3号;
     parkgis status set P21 construction --park mypark --date 2024-04-02 --by 王工.
     """
-    from parkgis.history import StatusChange
+    from parkgis.model.history import StatusChange
 
     target = _writable_target(park)
     day = parse_day(date_, "--date")
@@ -162,7 +162,7 @@ def status_set(
 @handle_errors
 def status_show(entity_id, park, today, fmt, lang) -> None:
     """Show each parcel's status, step and title, since when and for how many days."""
-    from parkgis.history import days_in_stage, status_since
+    from parkgis.model.history import days_in_stage, status_since
 
     loaded = load_park(park)
     parcels = loaded.park.parcels
@@ -203,7 +203,7 @@ def history(entity_id, park, field_, fmt, lang) -> None:
     date, recorded_at, by, note, evidence, forced. With --as-of, the events
     effective up to that date.
     """
-    from parkgis.history import FIELDS, events_of
+    from parkgis.model.history import FIELDS, events_of
 
     loaded = load_park(park)
     events = events_of(loaded.park.events, entity_id=entity_id)
@@ -314,7 +314,7 @@ def _status_field(value: str) -> str:
 
 
 def _event_rows(events: Sequence[Event]) -> pd.DataFrame:
-    from parkgis.history import events_frame
+    from parkgis.model.history import events_frame
 
     return events_frame(events)
 

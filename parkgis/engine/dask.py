@@ -10,7 +10,7 @@ with what makes it depend on the whole layer fixed beforehand on the client:
 
 - **areas** (:func:`area_table`) and **net buildable land**
   (:func:`buildable_table`): ``map_partitions`` of
-  :func:`parkgis.tables.area_table` and :func:`parkgis.buildable.buildable_table`,
+  :func:`parkgis.land.tables.area_table` and :func:`parkgis.land.buildable.buildable_table`,
   measured in the equal-area and Gauss-Kruger CRSs chosen from the *whole*
   layer's bounds, so that every parcel is measured exactly as on one machine;
 - **problems** (:func:`find_problems`): the checks of one geometry (null,
@@ -24,7 +24,7 @@ with what makes it depend on the whole layer fixed beforehand on the client:
   client, over the parcels' attributes without geometry. Rows are the rows
   of the park's parcels, as on one machine;
 - **reserve** (:func:`reserve_figures`): the per-parcel buildable table is
-  gathered and the same pure :func:`parkgis.reserve.reserve_figures` runs on
+  gathered and the same pure :func:`parkgis.land.reserve.reserve_figures` runs on
   the client.
 
 Results come back in the order of the park's parcels, with a RangeIndex.
@@ -50,19 +50,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from parkgis.buildable import buildable_table as _local_buildable_table
-from parkgis.buildable import metric_crs
-from parkgis.constraints import park_rules
+from parkgis.check.problems import CODES, Problem
+from parkgis.check.problems import find_problems as _local_find_problems
 from parkgis.errors import InputError
+from parkgis.land.buildable import buildable_table as _local_buildable_table
+from parkgis.land.buildable import metric_crs
+from parkgis.land.constraints import park_rules
+from parkgis.land.reserve import reserve_figures as _local_reserve_figures
+from parkgis.land.tables import area_table as _local_area_table
 from parkgis.measure.area import equal_area_crs, gross_area_mu, planar_crs
 from parkgis.measure.crs import diagnose_coordinates
 from parkgis.measure.units import SQM_PER_MU
 from parkgis.model.park import Park
 from parkgis.model.schema import ValueIssue
-from parkgis.reserve import reserve_figures as _local_reserve_figures
-from parkgis.tables import area_table as _local_area_table
-from parkgis.validate import CODES, Problem
-from parkgis.validate import find_problems as _local_find_problems
 
 __all__ = [
     "ROW",
@@ -281,7 +281,7 @@ def dask_client(
 
 
 def area_table(parts: PartitionedPark, *, planar: bool = False) -> pd.DataFrame:
-    """:func:`parkgis.tables.area_table` of the park's parcels, partition by partition."""
+    """:func:`parkgis.land.tables.area_table` of the park's parcels, partition by partition."""
     whole = _whole(parts)
     crs = equal_area_crs(whole)
     flat = planar_crs(whole) if planar else None
@@ -301,7 +301,7 @@ def buildable_table(
     rules: Any = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """:func:`parkgis.buildable.buildable_table` of the park, partition by partition.
+    """:func:`parkgis.land.buildable.buildable_table` of the park, partition by partition.
 
     The constraints (by default the park's) go to every partition; they are
     buffered in the Gauss-Kruger zone of the whole layer and every area is
@@ -336,7 +336,8 @@ def reserve_figures(
     tolerance_mu: float = 0.01,
     buildable: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """:func:`parkgis.reserve.reserve_figures`, its buildable table made partition by partition.
+    """:func:`~parkgis.land.reserve.reserve_figures`, its buildable table made partition by
+    partition.
 
     ``buildable`` is that table when it has been computed already
     (:func:`buildable_table`, e.g. with other constraints).
@@ -356,7 +357,7 @@ def find_problems(
     gap_max_mu: float = 5.0,
     area_tolerance: float = 0.01,
 ) -> list[Problem]:
-    """:func:`parkgis.validate.find_problems` of the park, partition by partition.
+    """:func:`parkgis.check.problems.find_problems` of the park, partition by partition.
 
     The same problems, in the same order, as on one machine (see the module's
     notes). When the layer has no CRS or its coordinates cannot be right for
@@ -463,7 +464,7 @@ def _meet(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _working(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The geometries :func:`parkgis.validate.find_problems` measures and unions, and which."""
+    """The geometries :func:`~parkgis.check.problems.find_problems` measures, and which."""
     missing = shapely.is_missing(geoms)
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
     shaped = polygonal & ~missing & ~shapely.is_empty(geoms)

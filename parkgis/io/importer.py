@@ -6,7 +6,7 @@ silently.
 
 With ``update``, a newer ledger is imported over an existing park: the
 differences of status, step, title, stage and funding become events of the
-park's log (:func:`parkgis.history.diff_events`) instead of overwriting its
+park's log (:func:`parkgis.model.history.diff_events`) instead of overwriting its
 history; the tables the sources do not give are kept.
 """
 
@@ -21,9 +21,9 @@ import pandas as pd
 import pyogrio
 
 from parkgis.errors import InputError
-from parkgis.history import diff_events, events_frame, events_of
 from parkgis.io.loose import read_parcel_file, read_table_file
 from parkgis.io.store import check_writable, is_park_folder, rewrite_park, write_park
+from parkgis.model.history import diff_events, events_frame, events_of
 from parkgis.model.park import Manifest, Park, empty_layer, empty_table
 from parkgis.model.schema import TABLES, ValueIssue
 from parkgis.model.vocab import CONSTRAINT_KIND

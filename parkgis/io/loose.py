@@ -54,7 +54,7 @@ def load_park(
         A project ledger (CSV/XLSX) that replaces the park's projects.
     as_of
         The park as it was on this date, by its event log
-        (:func:`parkgis.history.park_as_of`); a loose file has no log.
+        (:func:`parkgis.model.history.park_as_of`); a loose file has no log.
     store
         A store URL, in place of ``path``.
 
@@ -63,8 +63,8 @@ def load_park(
     InputError
         When both ``path`` and ``store`` are given, or the park cannot be read.
     """
-    from parkgis.history import park_as_of
     from parkgis.io.postgis import is_store_url, safe_url
+    from parkgis.model.history import park_as_of
 
     if store is not None:
         if path is not None:

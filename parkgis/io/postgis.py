@@ -29,7 +29,7 @@ Without ``park=``, the store's only park is taken.
 Reading takes one snapshot (a ``REPEATABLE READ`` transaction), so the tables
 and the log agree. A status change is one transaction: the parcel's (or
 project's) rows are locked with ``SELECT … FOR UPDATE``, the change checked
-against the value found (:func:`parkgis.history.make_event`), the event
+against the value found (:func:`parkgis.model.history.make_event`), the event
 inserted and the row updated only if its ``version`` is still the one read.
 Two people changing the same parcel wait for each other; nothing is lost.
 
@@ -54,7 +54,7 @@ import shapely
 from pyproj import CRS
 
 from parkgis.errors import DataError, InputError
-from parkgis.history import (
+from parkgis.model.history import (
     ENTITIES,
     Event,
     StatusChange,
@@ -212,7 +212,7 @@ def read_park(url: str, *, as_of: dt.date | None = None) -> Park:
 
     Values are normalised as a folder's are (the same value issues come
     out); ``as_of`` gives the park as it was on that date
-    (:func:`parkgis.history.park_as_of`).
+    (:func:`parkgis.model.history.park_as_of`).
 
     Raises
     ------
@@ -243,7 +243,7 @@ def record_store_changes(
     Raises
     ------
     DataError, VocabularyError
-        For a change that cannot be recorded (see :func:`parkgis.history.make_event`).
+        For a change that cannot be recorded (see :func:`parkgis.model.history.make_event`).
     ConcurrentChangeError
         When a row's version moved on under the lock (it cannot, unless the
         table was edited without parkgis).

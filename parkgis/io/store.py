@@ -11,7 +11,7 @@ A park is one folder::
                        parkgis/model/constraints.toml), read into
                        ``manifest.settings["constraint_rules"]``
     events.csv         optional: the status history, append-only (see
-                       :mod:`parkgis.history`)
+                       :mod:`parkgis.model.history`)
 
 Writes are atomic, file by file and as a whole. Every file is written to a
 temporary file beside it (``.parkgis-tmp-*``) and fsynced; then a commit
@@ -50,8 +50,8 @@ import pyogrio
 import tomli_w
 
 from parkgis.errors import CRSMissingError, InputError
-from parkgis.history import Event, StatusChange, events_frame, park_as_of, read_events_frame
-from parkgis.history import record_changes as _record_changes
+from parkgis.model.history import Event, StatusChange, events_frame, park_as_of, read_events_frame
+from parkgis.model.history import record_changes as _record_changes
 from parkgis.model.park import EVENT_COLUMNS, Manifest, Park, empty_events, empty_layer, empty_table
 from parkgis.model.schema import TABLES, ValueIssue
 
@@ -146,7 +146,7 @@ def read_park(
 
     Values are normalised (vocabulary terms to codes, written areas to mu);
     those that cannot be understood are kept as written and listed in
-    ``park.value_issues`` for :func:`parkgis.validate.find_problems`.
+    ``park.value_issues`` for :func:`parkgis.check.problems.find_problems`.
 
     Parameters
     ----------
@@ -154,7 +154,7 @@ def read_park(
         The park folder, or None for the bundled park.
     as_of
         Give the park as it was on this date, by its event log
-        (:func:`parkgis.history.park_as_of`).
+        (:func:`parkgis.model.history.park_as_of`).
 
     Raises
     ------
@@ -209,7 +209,7 @@ def record_park_changes(
     """Check and record status changes in a park folder; return the events appended.
 
     Under the folder's exclusive lock: read the park, check each change
-    against the current value (:func:`parkgis.history.record_changes`),
+    against the current value (:func:`parkgis.model.history.record_changes`),
     append the events to ``events.csv`` and write the changed table, in one
     commit. All the changes are recorded, or none.
 
@@ -218,7 +218,7 @@ def record_park_changes(
     InputError
         For the bundled sample park (copy it first) or a folder that is not a park.
     DataError, VocabularyError
-        For a change that cannot be recorded (see :func:`parkgis.history.make_event`).
+        For a change that cannot be recorded (see :func:`parkgis.model.history.make_event`).
     """
     path = check_writable(folder)
     with park_lock(path, exclusive=True):

@@ -25,7 +25,7 @@ packed too, and reserve-zone outlines come the same way
 (``zone_outlines``).
 
 Constraint corridors are buffers in the local CGCS2000 Gauss-Kruger zone,
-with the setbacks of :func:`parkgis.constraints.constraint_setbacks` (a
+with the setbacks of :func:`parkgis.land.constraints.constraint_setbacks` (a
 feature's own ``setback_m``/``corridor_m``, else the park's rules): a line
 with a 25 m setback gets a 50 m wide corridor, a polygon its own area plus
 25 m. Reserve zones outline the unacquired parcels of each zone.
@@ -45,8 +45,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from parkgis.constraints import constraint_setbacks, park_rules
 from parkgis.errors import ParkgisError
+from parkgis.land.constraints import constraint_setbacks, park_rules
+from parkgis.land.reserve import reserve_figures
 from parkgis.maps import gcj02
 from parkgis.maps.basemaps import GCJ02, Basemap, MapError
 from parkgis.maps.legend import legend_rows, summary_figures
@@ -64,7 +65,6 @@ from parkgis.measure.units import SQM_PER_MU
 from parkgis.model.park import Park
 from parkgis.model.schema import TABLES, field_label
 from parkgis.model.vocab import CONSTRAINT_KIND, VOCABULARIES
-from parkgis.reserve import reserve_figures
 
 __all__ = [
     "DEFAULT_FIELDS",

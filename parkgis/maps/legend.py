@@ -73,7 +73,7 @@ def summary_figures(
     along the chain (acquired … supplied); ``acquiring_mu`` being acquired;
     ``unacquired_mu`` not yet acquired (the reserve, by gross area);
     ``available_mu`` as given (the shell passes
-    :func:`parkgis.reserve.reserve_figures`'s net buildable land of acquired or
+    :func:`parkgis.land.reserve.reserve_figures`'s net buildable land of acquired or
     leveled parcels held by no project, so the map and ``parkgis reserve``
     agree); ``undrawn`` the number of parcels without geometry.
 

@@ -62,7 +62,7 @@ class Park:
     allocations: pd.DataFrame = field(default_factory=lambda: empty_table("allocations"))
     events: pd.DataFrame = field(default_factory=lambda: empty_events())
     """The status history: one row per change, columns :data:`EVENT_COLUMNS`
-    (see :mod:`parkgis.history`)."""
+    (see :mod:`parkgis.model.history`)."""
     value_issues: tuple[ValueIssue, ...] = ()
     """Values the reader could not understand, kept as written (see validate)."""
 

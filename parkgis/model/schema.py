@@ -62,7 +62,25 @@ class Field:
 
 @dataclass(frozen=True)
 class ValueIssue:
-    """A value that could not be understood: where it is and why."""
+    """A value that could not be understood, or was read with a doubt: where and why.
+
+    Attributes
+    ----------
+    table, field, row, key, value
+        Where the value is (``row`` 1-based; ``key`` the row's id) and the
+        value as written.
+    message
+        What is wrong and what to do, in English.
+    severity
+        ``"error"`` (the value was kept as written and figures that need it
+        are uncertain) or ``"warning"`` (read, with a doubt: ``约30亩`` read as
+        30 mu).
+    code
+        The problem code validate reports it under; None lets validate choose
+        from the field (``bad_area``, ``unknown_status`` ...).
+    message_zh
+        The message in Chinese, when given.
+    """
 
     table: str
     field: str
@@ -70,6 +88,9 @@ class ValueIssue:
     key: str | None
     value: object
     message: str
+    severity: str = "error"
+    code: str | None = None
+    message_zh: str | None = None
 
 
 @dataclass(frozen=True)

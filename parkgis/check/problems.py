@@ -43,6 +43,10 @@ bad_land_demand         error     a land demand that is negative or cannot be pa
 bad_number              error     a number field (``investment_wan`` ...) that is not a number
 bad_date                error     a date that cannot be read: quarterly pipeline figures need it
 bad_value               error     any other value the reader reported as not understood
+approximate_value       warning   a value written as approximate (``约30亩``, ``30亩左右``,
+                                  ``~30``): read as the number, the doubt stated
+doubtful_value          warning   a value read with a doubt the message names (``1e1``, an Excel
+                                  serial date, a unit converted)
 unknown_project         error     a parcel's project_id names no project, or a project's
                                   ``parcel_ids`` names no parcel
 overlap                 error     land inside two parcels is counted twice
@@ -88,10 +92,10 @@ Measures and thresholds
 - ``area_mismatch``: ``|declared - measured| / measured > area_tolerance``.
 - ``over_allocated``: the given ``mu`` of a parcel's allocations sum above
   its measured area by more than 0.1 %. An allocation whose ``mu`` is blank
-  takes the rest of the parcel (as in :mod:`parkgis.allocation`), so it never
+  takes the rest of the parcel (as in :mod:`parkgis.land.allocation`), so it never
   over-allocates by itself.
 - A parcel's ``project_id`` and a project's ``parcel_ids`` may list several
-  ids, split as :func:`parkgis.allocation.split_ids` does.
+  ids, split as :func:`parkgis.land.allocation.split_ids` does.
 
 Order
 -----
@@ -131,8 +135,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from parkgis.allocation import split_ids
 from parkgis.errors import AreaParseError, SchemaError
+from parkgis.land.allocation import split_ids
 from parkgis.measure.area import gross_area_mu
 from parkgis.measure.crs import diagnose_coordinates, local_gk_crs
 from parkgis.measure.units import SQM_PER_MU, parse_area
@@ -166,6 +170,8 @@ CODES: dict[str, str] = {
     "bad_number": _ERROR,
     "bad_date": _ERROR,
     "bad_value": _ERROR,
+    "approximate_value": _WARNING,
+    "doubtful_value": _WARNING,
     "unknown_project": _ERROR,
     "overlap": _ERROR,
     "area_mismatch": _WARNING,
@@ -209,6 +215,8 @@ class Problem:
         What is wrong, where, with the figures, and what to do.
     parcel_id, project_id
         The ids concerned, when there are.
+    message_zh
+        The message in Chinese, when there is one (see :meth:`text`).
     row
         1-based row in the source table; None for problems of a whole table or
         of several rows.
@@ -227,6 +235,11 @@ class Problem:
     row: int | None = None
     table: str = "parcels"
     details: dict[str, Any] = field(default_factory=dict, hash=False)
+    message_zh: str | None = None
+
+    def text(self, lang: str = "en") -> str:
+        """The message in ``lang``; English where no Chinese is given."""
+        return self.message_zh if lang == "zh" and self.message_zh else self.message
 
     def to_dict(self) -> dict[str, Any]:
         """Return the problem as a JSON-ready dict (plain types; NaN as None).
@@ -390,6 +403,8 @@ class _Found:
         project_id: str | None = None,
         field_name: str | None = None,
         tiebreak: tuple[int, ...] = (),
+        severity: str | None = None,
+        message_zh: str | None = None,
         **details: Any,
     ) -> None:
         row = None if row is None else int(row)
@@ -402,8 +417,9 @@ class _Found:
             tiebreak = (names.index(field_name) if field_name in names else len(names), *tiebreak)
         problem = Problem(
             code=code,
-            severity=CODES[code],
+            severity=severity or CODES[code],
             message=message,
+            message_zh=message_zh,
             parcel_id=parcel_id,
             project_id=project_id,
             row=row,
@@ -423,6 +439,14 @@ def _where(table: str, row: int, key_name: str | None, key: str | None) -> str:
     if key_name is None:
         return f"{table} row {row}"
     return f"{table} row {row} ({key_name}={key})" if key else f"{table} row {row} (no {key_name})"
+
+
+def _where_zh(table: str, row: int, key_name: str | None, key: str | None) -> str:
+    schema = TABLES.get(table)
+    label = schema.zh if schema is not None else table
+    if key_name is None or not key:
+        return f"{label}第 {row} 行"
+    return f"{label}第 {row} 行（{key_name}={key}）"
 
 
 def _table_key(table: str) -> str | None:
@@ -465,14 +489,21 @@ def _value_issue_problem(issue: ValueIssue, park: Park, found: _Found) -> None:
     if issue.table == "allocations":
         ids["parcel_id"] = _id_at(park.allocations, "parcel_id", issue.row - 1)
     where = _where(issue.table, issue.row, key_name, issue.key)
-    message = f"{where}: {issue.message}; correct the value in the source table"
+    if issue.severity == _WARNING:
+        message = f"{where}: {issue.message}"
+    else:
+        message = f"{where}: {issue.message}; correct the value in the source table"
     found.add(
-        _issue_code(issue.table, issue.field),
+        issue.code or _issue_code(issue.table, issue.field),
         message,
         table=issue.table,
         row=issue.row,
         field_name=issue.field,
         value=issue.value,
+        severity=issue.severity,
+        message_zh=f"{_where_zh(issue.table, issue.row, key_name, issue.key)}：{issue.message_zh}"
+        if issue.message_zh
+        else None,
         **ids,
     )
 

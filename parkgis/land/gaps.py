@@ -12,7 +12,7 @@
 Each parcel in a gap is listed with its area in mu (gross, as measured) and
 the days it has been in its stage: ``today`` minus the date it entered it.
 That date comes from a ``since`` series indexed by parcel id — by default the
-park's event log (:func:`parkgis.history.status_since`: the date of the
+park's event log (:func:`parkgis.model.history.status_since`: the date of the
 parcel's last status or step change on or before ``today``), and for parcels
 the log does not mention, their ``status_date`` column.
 Land supplied more than a year before ``today`` without construction is an
@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from parkgis.allocation import effective_allocations
 from parkgis.errors import DataError
-from parkgis.history import status_since
+from parkgis.land.allocation import effective_allocations
 from parkgis.measure.area import gross_area_mu
+from parkgis.model.history import status_since
 from parkgis.model.park import Park
 from parkgis.model.values import as_date, id_text
 from parkgis.model.vocab import STAGE
@@ -88,7 +88,7 @@ def gaps_table(
     since
         The date each parcel entered its current status, indexed by parcel
         id (dates or ``YYYY-MM-DD`` text; blank for unknown). By default
-        :func:`parkgis.history.status_since`: from the event log, else the
+        :func:`parkgis.model.history.status_since`: from the event log, else the
         parcels' ``status_date``.
     area_mu
         Each parcel's area in mu, aligned with the parcels; measured when not

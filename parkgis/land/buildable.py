@@ -1,6 +1,6 @@
 """Net buildable land: each parcel minus the union of its constraint corridors, in mu.
 
-Every constraint is buffered by its setback (:mod:`parkgis.constraints`) in
+Every constraint is buffered by its setback (:mod:`parkgis.land.constraints`) in
 the local CGCS2000 3-degree Gauss-Kruger zone of the parcels; a polygon
 constraint takes itself plus its setback. Long corridors are cut into 1 km
 tiles so that their envelopes are tight; an STRtree built on the parcels, in
@@ -32,8 +32,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from parkgis.constraints import DEFAULT_RULES, ConstraintRules, constraint_setbacks, park_rules
 from parkgis.errors import CRSMissingError, DataError
+from parkgis.land.constraints import DEFAULT_RULES, ConstraintRules, constraint_setbacks, park_rules
 from parkgis.measure.area import area_m2, equal_area_crs
 from parkgis.measure.crs import local_gk_crs, lonlat_bounds
 from parkgis.measure.units import SQM_PER_MU
@@ -193,7 +193,7 @@ def buildable_table(
         different CRSs. None with a parcels layer: no constraints.
     rules
         Rules for features without their own setback; by default the park's
-        (:func:`parkgis.constraints.park_rules`) or the packaged defaults.
+        (:func:`parkgis.land.constraints.park_rules`) or the packaged defaults.
     geometry
         Also return each parcel's net buildable geometry (a GeoDataFrame in
         the parcels' CRS).

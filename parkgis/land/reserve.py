@@ -1,7 +1,7 @@
 """Land reserve and shortfall: how much buildable land is left, and how short we are.
 
 Definitions (DESIGN.md "Land figures"), all in mu of *net buildable* land
-(:func:`parkgis.buildable.buildable_table`):
+(:func:`parkgis.land.buildable.buildable_table`):
 
 - **available now**: parcels acquired or leveled, less what is allocated on
   them to any project (allocations are taken to use buildable land first).
@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from parkgis.allocation import effective_allocations
-from parkgis.buildable import buildable_table
 from parkgis.errors import DataError
+from parkgis.land.allocation import effective_allocations
+from parkgis.land.buildable import buildable_table
 from parkgis.model.park import Park
 from parkgis.model.values import as_date, ids_text, is_blank
 from parkgis.model.vocab import ACQUISITION, STAGE
@@ -138,10 +138,10 @@ def reserve_parcels(
     park
         The park (after any scenario, see :func:`apply_assumptions`).
     buildable
-        A :func:`~parkgis.buildable.buildable_table` of the park's parcels
+        A :func:`~parkgis.land.buildable.buildable_table` of the park's parcels
         (aligned by position), to reuse; computed when not given.
     allocations
-        The park's :func:`~parkgis.allocation.effective_allocations`, to
+        The park's :func:`~parkgis.land.allocation.effective_allocations`, to
         reuse; derived when not given.
     tolerance_mu
         Remainders below this are taken as 0.
@@ -320,7 +320,7 @@ def reserve_figures(
         is counted in that quarter (as ``overdue_mu``) and the timeline starts
         there; without it the timeline starts at the first expected quarter.
     buildable
-        A :func:`~parkgis.buildable.buildable_table` of the park's parcels,
+        A :func:`~parkgis.land.buildable.buildable_table` of the park's parcels,
         to reuse (the scenario changes statuses, not areas).
     tolerance_mu
         Remainders below this are taken as 0.

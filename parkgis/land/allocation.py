@@ -4,7 +4,7 @@ A project may hold several parcels and a parcel may be shared between
 projects. A park says so in three places: the allocations table (project,
 parcel, mu), a parcel's ``project_id`` and a project's ``parcel_ids``. This
 module merges them into one table; checking them (links that point at
-nothing, parcels allocated beyond their area) is :mod:`parkgis.validate`'s
+nothing, parcels allocated beyond their area) is :mod:`parkgis.check.problems`'s
 job (codes ``allocation_unknown``, ``over_allocated``, ``unknown_project``).
 
 Pure: takes a park, returns a new table.

@@ -20,7 +20,7 @@ correction is a new event (a step backwards, recorded as ``forced``).
   ``from`` of its first event after D, else the stored value — so it holds
   whether or not the stored tables already reflect the log.
 - :func:`status_since` and :func:`days_in_stage` read how long each parcel
-  has been in its status and step; :mod:`parkgis.gaps` and the briefings use
+  has been in its status and step; :mod:`parkgis.land.gaps` and the briefings use
   them.
 - :func:`diff_events` turns the differences between a park and a newer
   ledger of it into events (``parkgis import --update``).
@@ -519,7 +519,7 @@ def status_since(park: Park, *, today: dt.date | None = None) -> pd.Series:
     From the event log: the date of the parcel's last ``acquisition_status``
     or ``acquisition_step`` event on or before ``today`` (None when all its
     events are later). Parcels the log does not mention keep their
-    ``status_date``. Feed it to :func:`parkgis.gaps.gaps_table` as ``since``.
+    ``status_date``. Feed it to :func:`parkgis.land.gaps.gaps_table` as ``since``.
     """
     parcels = park.parcels
     ids = [id_text(v) for v in parcels["parcel_id"].tolist()]
