@@ -117,7 +117,8 @@ def test_clean_park_has_no_problems(clean_park):
 
 def test_every_code_has_a_severity():
     assert set(CODES.values()) == {"error", "warning"}
-    assert {c for c, s in CODES.items() if s == "warning"} == {"area_mismatch", "sliver", "gap", "approximate_value", "doubtful_value"}
+    warnings = {c for c, s in CODES.items() if s == "warning"}
+    assert warnings == {"area_mismatch", "sliver", "gap", "approximate_value", "doubtful_value"}
 
 
 def test_validate_raises_with_every_error_and_no_warning():
