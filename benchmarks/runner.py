@@ -12,6 +12,7 @@ See ``benchmarks/README.md`` for the tasks, the plain ways and the results.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
@@ -31,7 +32,7 @@ from benchmarks.tasks import CACHE, WAYS, prepare_park, run_job
 __all__ = ["TASKS", "main", "parse_sizes"]
 
 HERE = Path(__file__).resolve().parent
-TASKS = ("read", "measure", "validate", "buildable", "reserve", "map")
+TASKS = ("read", "measure", "validate", "buildable", "reserve", "map", "push", "status_set")
 _NET_TOLERANCE_MU = 1e-6  # parkgis and the overlay must agree on every parcel's net area
 _GEOD_TOLERANCE = 1e-4  # parkgis against pyproj.Geod, relative
 _MEASURE_SLOWDOWN = 1.2  # measuring may take at most this times project-then-planar
@@ -43,6 +44,7 @@ _PLAIN_LABELS = {
     "is_valid_sjoin": "is_valid + sjoin overlaps",
     "overlay": "geopandas.overlay",
     "explore": "GeoDataFrame.explore (first paint)",
+    "insert": "row-by-row INSERT",
 }
 
 
@@ -109,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=None if sys.stdout.isatty() else 160)
     started = dt.datetime.now().astimezone()
     records: list[dict[str, Any]] = []
+    stack = contextlib.ExitStack()
+    no_server = _start_postgis(stack, console) if "push" in args.tasks else None
     for n in args.sizes:
         with console.status(f"preparing the synthetic park of {n:,} parcels"):
             park_info = _in_child(prepare_park, n, args.cache)
@@ -117,11 +121,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for task in args.tasks:
             with console.status(f"{n:,} parcels: {task}"):
-                record = (
-                    _map_record(n, args.repeat)
-                    if task == "map"
-                    else _task_record(n, task, args.repeat, args.cache)
-                )
+                if task == "push" and no_server is not None:
+                    record = {"parcels": n, "task": task, "errors": {"push": no_server}}
+                    record["ok"] = None
+                elif task == "map":
+                    record = _map_record(n, args.repeat)
+                else:
+                    record = _task_record(n, task, args.repeat, args.cache)
             record["gpkg_bytes"] = park_info["gpkg_bytes"]
             records.append(record)
             console.print(_summary_line(record))
@@ -137,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets": targets(records),
         "records": records,
     }
+    stack.close()
     console.print(
         table(records, title=f"parkgis benchmarks, {started:%Y-%m-%d}, median of {args.repeat}")
     )
@@ -155,6 +162,23 @@ def main(argv: list[str] | None = None) -> int:
             f"[red]check failed: {r['parcels']:,} parcels, {r['task']}: {r['check']}[/red]"
         )
     return 1 if failed else 0
+
+
+def _start_postgis(stack: contextlib.ExitStack, console: Any) -> str | None:
+    """Start the push task's PostGIS server (benchmarks/bench_postgis.py) for the run.
+
+    Its URL goes to the jobs in the environment. Returns None, or why no
+    server could be started (the push rows are then skipped with it).
+    """
+    from benchmarks.bench_postgis import ENV, NoServerError, postgis_server
+
+    try:
+        with console.status("starting a PostgreSQL + PostGIS server for the push task"):
+            os.environ[ENV] = stack.enter_context(postgis_server())
+    except NoServerError as exc:
+        console.print(f"[yellow]push task skipped: {exc}[/yellow]")
+        return f"skipped: {exc}"
+    return None
 
 
 def _in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
@@ -228,6 +252,12 @@ def _check(task: str, checks: dict[str, dict[str, Any]]) -> tuple[dict[str, Any]
         out["max_abs_net_difference_mu"] = float(diff.max()) if len(diff) else 0.0
         out["tolerance_mu"] = _NET_TOLERANCE_MU
         return out, out["max_abs_net_difference_mu"] <= _NET_TOLERANCE_MU
+    if task == "push":
+        plain = checks.get("insert")
+        out = {w: c for w, c in checks.items()}
+        if plain is None:
+            return out, None
+        return out, plain["parcels"] == ours["parcels"] and abs(plain["area"] - ours["area"]) < 1e-3
     if task == "reserve":
         return {
             **checks,

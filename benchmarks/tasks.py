@@ -45,6 +45,8 @@ WAYS: dict[str, tuple[str, ...]] = {
     "validate": ("parkgis", "is_valid_sjoin"),
     "buildable": ("parkgis", "overlay"),
     "reserve": ("parkgis", "overlay"),
+    "push": ("parkgis", "insert"),  # benchmarks/bench_postgis.py
+    "status_set": ("parkgis", "rewrite"),  # benchmarks/bench_status.py
 }
 """Each task's ways: parkgis first, then the plain ways it is compared with."""
 
@@ -139,6 +141,14 @@ def _way(task: str, way: str, park: Any, folder: Path) -> tuple[_Call, _Check]:
         return _buildable(way, pick)
     if task == "reserve":
         return _reserve(way, pick)
+    if task == "status_set":
+        from benchmarks.bench_status import status_way
+
+        return status_way(way, park, folder)
+    if task == "push":
+        from benchmarks.bench_postgis import push_way
+
+        return push_way(way, pick)
     raise ValueError(f"unknown task {task!r}")
 
 

@@ -23,12 +23,7 @@ from parkgis.errors import (
     SuspectCoordinatesError,
     VocabularyError,
 )
-from parkgis.land.tables import area_by, area_table, park_info, problems_table
-from parkgis.measure.area import area_m2, gross_area_mu, planar_area_mu
-from parkgis.measure.crs import local_gk_crs
 from parkgis.measure.units import SQM_PER_MU, parse_area, sqm_to_mu
-from parkgis.model.park import Manifest, Park
-from parkgis.model.vocab import ACQUISITION, STAGE, STEP, TITLE
 
 __all__ = [
     "ACQUISITION",
@@ -72,6 +67,7 @@ __all__ = [
     "parse_area",
     "planar_area_mu",
     "problems_table",
+    "read_checked",
     "read_park",
     "reserve_figures",
     "reserve_parcels",
@@ -91,6 +87,22 @@ __version__ = "0.1.0.dev0"
 # The shell (files, browsers, documents) loads on first use, so that importing
 # the core pulls in no pyogrio, folium, click or docx.
 _LAZY = {
+    # The model and measures (geopandas, pyproj): loaded on first use, so that the
+    # command line starts (and answers Ctrl-C) before the heavy libraries load.
+    "ACQUISITION": "parkgis.model.vocab",
+    "STAGE": "parkgis.model.vocab",
+    "STEP": "parkgis.model.vocab",
+    "TITLE": "parkgis.model.vocab",
+    "Manifest": "parkgis.model.park",
+    "Park": "parkgis.model.park",
+    "area_m2": "parkgis.measure.area",
+    "gross_area_mu": "parkgis.measure.area",
+    "planar_area_mu": "parkgis.measure.area",
+    "local_gk_crs": "parkgis.measure.crs",
+    "area_by": "parkgis.land.tables",
+    "area_table": "parkgis.land.tables",
+    "park_info": "parkgis.land.tables",
+    "problems_table": "parkgis.land.tables",
     # The land figures (pure core; loaded on first use to keep the import light).
     "apply_assumptions": "parkgis.land.reserve",
     "buildable_by": "parkgis.land.buildable",
@@ -112,6 +124,7 @@ _LAZY = {
     "title_risks": "parkgis.land.enforce",
     "load_park": "parkgis.io.loose",
     "find_problems": "parkgis.check.problems",
+    "read_checked": "parkgis.check.reading",
     "validate": "parkgis.check.problems",
     "read_park": "parkgis.io.store",
     "write_park": "parkgis.io.store",

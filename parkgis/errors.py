@@ -16,6 +16,7 @@ __all__ = [
     "DataError",
     "EncodingError",
     "InputError",
+    "MissingDependencyError",
     "ParkgisError",
     "SchemaError",
     "SuspectCoordinatesError",
@@ -73,6 +74,13 @@ class InputError(ParkgisError, OSError):
     """An input file or folder cannot be read at all."""
 
 
+class MissingDependencyError(ParkgisError, ImportError):
+    """A package that an optional part of parkgis needs is not installed.
+
+    The message names the part and the ``pip install`` line that brings it.
+    """
+
+
 class EncodingError(InputError):
     """The text of a file cannot be decoded without guessing."""
 
@@ -92,11 +100,21 @@ class SchemaError(ParkgisError, ValueError):
     ----------
     problems
         Every problem found (objects with ``code``, ``severity`` and
-        ``message``), not only the first.
+        ``message``, and ``message_zh`` where there is one), not only the first.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as Problem
+    >>> err = SchemaError([Problem(code="gap", message="a gap", message_zh="一处缝隙")])
+    >>> print(err.text("zh"))
+    1 个问题：
+      [gap] 一处缝隙
     """
 
     def __init__(self, problems: Sequence[Any]):
         self.problems = list(problems)
         lines = [f"{len(self.problems)} problem(s):"]
         lines += [f"  [{p.code}] {p.message}" for p in self.problems]
-        super().__init__("\n".join(lines))
+        zh = [f"{len(self.problems)} 个问题："]
+        zh += [f"  [{p.code}] {getattr(p, 'message_zh', None) or p.message}" for p in self.problems]
+        super().__init__("\n".join(lines), zh="\n".join(zh))

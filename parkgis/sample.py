@@ -5,7 +5,22 @@ value. Its names, areas, stages and figures follow the report
 (``shared/source/000_03c0617e8ed61f37.txt``, 工业园区xx年上半年工作总结); its
 geometry is illustrative, since the report gives no coordinates. Whatever the
 report leaves blank is an assumption, listed with its reason in
-``data/parcels/yuanba/README.md`` and marked ``假设`` in the notes.
+``data/parcels/yuanba.md`` (which gives the report's line for every
+figure taken from it) and marked ``假设`` in the notes.
+
+From the report (line in the source file): the ten first-half sites and their
+mu, 536 in all, as 可供建设用地 — buildable land made available, not said to
+be supplied (24); 大汉科技, 香香嘴, 丰田4S店 and 雨润 listed and sold (26); ~700 mu
+unacquired at three places and no other land (34); the stages, title and
+funding troubles of the named projects (24–28, 36–38); the targets and their
+actuals (20–22, 34). Assumptions of the sample, not the report's: the year
+(2013), the other seven first-half sites being supplied (已供地), the areas of the
+sites the report does not measure, the split of the ~700 mu, the reserve's
+expected acquisition dates (2013-12-31 … 2014-09-30), the land demand of the
+projects still without land (佳龙工艺品 40, 佳南木制品 60, 清洁能源汽车改装 80,
+标准化厂房 10: 190 mu, hence the shortfall), the investments and signing day of
+the second-quarter batch, the 110 kV line and river with their setbacks, the
+compensation rates and the owners (placeholders).
 
 Each parcel is drawn in a GRS80 Lambert azimuthal equal-area CRS centred on
 105.96E 32.32N, where planar area is ellipsoidal area, sized there to its
@@ -247,10 +262,13 @@ def build_yuanba() -> Park:
     -------
     Park
         Parcels (26: the ten first-half sites ``YB-H1-01``..``10`` of 536 mu,
-        ten other project sites ``YB-E-*``, and the ~700 mu unacquired reserve
-        ``YB-R-*``), a 110 kV line and a river as constraints, 25 projects,
-        their allocations and the year's five targets, with canonical columns
-        and codes. Geometry is illustrative; see ``data/parcels/yuanba/README.md``.
+        ten other project sites ``YB-E-*`` (areas assumed), and the ~700 mu
+        unacquired reserve ``YB-R-*`` (split and expected dates assumed), a
+        110 kV line and a river as constraints (assumed), 25 projects (the
+        land demand of P21–P24, 190 mu, assumed), their allocations and the
+        year's five targets (the report's), with canonical columns and codes.
+        Geometry is illustrative; ``data/parcels/yuanba.md`` gives the
+        report's line for each figure and the reason for each assumption.
 
     Examples
     --------
@@ -301,7 +319,7 @@ def build_yuanba() -> Park:
             "report_period": f"{REPORT_YEAR}H1",
             "source": "工业园区xx年上半年工作总结 (shared/source/000_03c0617e8ed61f37.txt)",
             "geometry": "illustrative: the report gives no coordinates",
-            "assumptions": "data/parcels/yuanba/README.md lists every figure and assumption",
+            "assumptions": "data/parcels/yuanba.md lists every figure and assumption",
             # Assumption: the report gives no compensation standard.
             "compensation_wan_per_mu": {_TERRACE: 4.0, _FUJIADIAN: 5.0, _SHANQING: 4.5},
         },

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
+from typing import NoReturn
 
 import geopandas as gpd
 import pandas as pd
@@ -62,6 +63,43 @@ def small_park(three_parcels) -> Park:
     )
 
 
+# --------------------------------------------------------------------------- parts of the machine
+
+
+def under_ci() -> bool:
+    """Whether the tests run under CI (``.ci/run`` exports ``CI=1``)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing_part(reason: str) -> NoReturn:
+    """A part the test needs is missing: skip locally, fail under CI.
+
+    CI installs every part (scripts/test.sh: Chromium, fonts-noto-cjk,
+    poppler-utils, PostgreSQL + PostGIS), so there a missing one is a broken
+    CI, never a test quietly not run.
+    """
+    if under_ci():
+        pytest.fail(f"CI must run this test, but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def needs(present: bool, reason: str) -> pytest.MarkDecorator:
+    """Mark tests that need a part of the machine: skipped where it is missing, failed
+    under CI (see :func:`missing_part`).
+
+    ``reason`` says what is missing and how to install it, e.g.
+    ``needs(shutil.which("chromium") is not None, "Chromium is not installed (apt-get
+    install chromium)")``.
+    """
+    return pytest.mark.needs(None if present else reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs"):
+        if mark.args and mark.args[0]:
+            missing_part(mark.args[0])
+
+
 # --------------------------------------------------------------------------- PostgreSQL
 
 
@@ -76,9 +114,7 @@ def _pg_tool(name: str) -> str | None:
 
 def _no_server(reason: str) -> None:
     """Skip locally; under CI (the CI variable set) a missing server is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must run the PostGIS tests: {reason}", pytrace=False)
-    pytest.skip(reason)
+    missing_part(reason)
 
 
 @pytest.fixture(scope="session")

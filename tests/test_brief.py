@@ -36,7 +36,7 @@ from parkgis.io.store import write_park
 from parkgis.measure.units import SQM_PER_MU
 from parkgis.model.park import Manifest, Park
 from parkgis.model.schema import field_label
-from tests.conftest import GK_X, GK_Y, gk_square
+from tests.conftest import GK_X, GK_Y, gk_square, missing_part
 
 # Where no CJK font is installed the pictures fall back to English with a warning; the
 # tests of that fallback record it themselves.
@@ -191,6 +191,7 @@ def test_docx_has_headings_in_word_styles(terrace_docx):
     assert headings(document, "Title") == [f"元坝工业园区 {TERRACE} 土地征收工作简报"]
     assert headings(document, "Heading 1") == [
         "主要数据", "地块图", "范围内地块", "待落地项目", "风险提示", "征收补偿费用估算", "说明",
+        "附录: 数据与方法",
     ]  # fmt: skip
     assert "批而未征、征而未供、供而未用" in headings(document, "Heading 2")
     captions = headings(document, "Caption")
@@ -211,7 +212,7 @@ def test_docx_parcel_table_has_one_row_per_parcel_in_scope(terrace_docx, park_do
 def test_key_figures_are_those_of_parkgis_reserve(terrace_docx):
     document = docx.Document(str(terrace_docx))
     printed = dict(map(tuple, table(document, "全园区土地储备与缺口")[1:]))
-    reserve = json.loads(run("reserve", "--format", "json").output)
+    reserve = json.loads(run("reserve", "--as-of", DAY.isoformat(), "--format", "json").output)
     assert len(printed) == len(PARK_FIGURES)
     for key in PARK_FIGURES:
         assert printed[field_label(key, "zh")] == f"{reserve[key]:,.2f}", key
@@ -239,16 +240,23 @@ def test_terrace_briefing_shows_unacquired_waiting_and_shortfall(terrace_docx):
     scope = dict(map(tuple, table(document, "范围内土地")[1:]))
     assert scope["未征收(亩)"] == "400.00"
     assert scope["待征收(未征收+征收中)(亩)"] == "400.00"
-    assert scope["范围内可供净用地(亩)"] == "394.65"  # less the 110 kV corridor on YB-R-03
+    # Net buildable, less the 110 kV corridor on YB-R-03: reserve, not land available now.
+    assert scope["范围内未征收储备(净可建面积)(亩)"] == "394.65"
+    assert scope["范围内现有可用地(已征收或已平整、未分配的净可建面积)(亩)"] == "0.00"
+    assert scope["范围内逾期未征收(亩)"] == "0.00"
     waiting = table(document, "待落地签约项目")
     assert [(r[0], r[-1]) for r in waiting[1:]] == [
         ("P21", "40.00"), ("P22", "60.00"), ("P23", "80.00"), ("P24", "10.00"),
     ]  # fmt: skip
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "4 个签约项目尚需用地 190.00 亩; 现有可用地 0.00 亩, 缺口 190.00 亩。" in text
-    assert "缺口在 2014Q1 消除" in text
+    assert (
+        "4 个签约项目尚需用地: 签约项目用地需求 190.00 亩; 现有可用地 0.00 亩, 缺口 190.00 亩。"
+    ) in text
+    assert "按尚未到期的预计征收日期, 缺口在 2014Q1 消除。" in text
+    assert "若范围内待征收土地全部征收完成: 征收后可用地 394.65 亩, 征收后缺口 0.00 亩, " in text
     scenario = dict(map(tuple, table(document, "情景测算")[1:]))
-    assert scenario == {"现有可用地(亩)": "394.65", "缺口(亩)": "0.00", "富余(亩)": "204.65"}
+    assert scenario == {"征收后可用地(亩)": "394.65", "征收后缺口(亩)": "0.00",
+                        "征收后富余(亩)": "204.65"}  # fmt: skip
     cost = table(document, "征收补偿费用估算")
     assert cost[1] == [TERRACE, "3", "400.00", "4.00", "1,600.00"]  # 400 mu × 4.0 万元/亩
     assert cost[-1][-1] == "1,600.00"
@@ -281,7 +289,8 @@ def test_docx_is_a4_portrait_and_tables_fit_the_text_width(park_docx):
 def test_atlas_has_one_page_per_parcel(park_docx, yuanba):
     document = docx.Document(str(park_docx))
     ids = yuanba.parcels["parcel_id"].tolist()
-    atlas = [p for p in document.paragraphs if p.style.name == "Heading 2"][-len(ids) :]
+    second = [p for p in document.paragraphs if p.style.name == "Heading 2"]
+    atlas = second[-len(ids) - 2 : -2]  # the appendix ends on its two sections
     assert [p.text.split()[0] for p in atlas] == ids
     assert all(p.paragraph_format.page_break_before for p in atlas[1:])
     assert len(document.inline_shapes) >= 4 + len(ids)  # map, 3 charts, one map per parcel
@@ -466,7 +475,8 @@ def test_since_another_park_lists_status_changes(tmp_path):
     after = after[after["parcel_id"] != "D"]
     old, new = tmp_path / "old", tmp_path / "new"
     write_park(before, old)
-    write_park(before.replace(parcels=after), new)
+    # D is gone, so P1 no longer names it (a project naming a missing parcel is refused).
+    write_park(before.replace(parcels=after, projects=before.projects.assign(parcel_ids=None)), new)
     out = tmp_path / "changes.md"
     run("brief", str(new), "--since", str(old), "--today", DAY.isoformat(), "-o", str(out),
         "--font", "none")  # fmt: skip
@@ -500,7 +510,7 @@ def test_since_a_date_reads_status_dates_or_explains_what_is_missing():
 
 def test_a_cjk_font_is_found_and_used():
     if find_cjk_font() is None:
-        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
+        missing_part("no CJK font is installed (Debian: apt-get install fonts-noto-cjk)")
     choice = choose_font("zh")
     assert choice.cjk and choice.lang == "zh"
 
@@ -573,8 +583,8 @@ def test_default_output_path_and_atomic_writes(tmp_path, monkeypatch):
 
 def test_unknown_suffix_is_refused(tmp_path, yuanba):
     b = brief_content(yuanba, today=DAY, zone=TERRACE)
-    with pytest.raises(BriefError, match=r"name it \.docx, \.html or \.md"):
-        write_brief(b, tmp_path / "b.pdf")
+    with pytest.raises(BriefError, match=r"name it \.docx, \.pdf, \.html or \.md"):
+        write_brief(b, tmp_path / "b.rtf")
     assert not list(tmp_path.iterdir())
 
 
@@ -601,3 +611,151 @@ def test_importing_parkgis_loads_no_docx_or_matplotlib():
 def test_format_number_matches_the_cli():
     assert format_number(1599.9997345900056) == "1,600.00"
     assert format_number(56.0, decimals=1) == "56.0"
+
+
+# --------------------------------------------------------------------------- honest words
+#
+# The bundled park's reserve (YB-R-01 … 06, 694.65 mu net) is expected between 2013-12-31
+# and 2014-09-30. On 2026-12-01 all of it is overdue: it is shown as overdue and the
+# shortfall of 190 mu is never called closed. On 2013-06-30 (the report's date) the dates
+# lie ahead and the shortfall closes in 2014Q1.
+
+TODAY = dt.date(2026, 12, 1)
+_FIGURE = re.compile(r"(\d[\d,]*\.\d\d) (亩|mu)")
+
+
+@pytest.fixture(scope="module", params=[TODAY, DAY], ids=["2026-12-01", "2013-06-30"])
+def written(request, tmp_path_factory, yuanba) -> tuple[dt.date, Path, Path]:
+    """The whole park's briefing on that day, as Markdown and as Word."""
+    folder = tmp_path_factory.mktemp(f"honest-{request.param.isoformat()}")
+    b = brief_content(yuanba, today=request.param)
+    return request.param, write_brief(b, folder / "b.md"), write_brief(b, folder / "b.docx")
+
+
+def _md_parts(path: Path) -> tuple[list[str], dict[str, str], str, str]:
+    """Paragraphs, the (label, value) rows of two-column tables, body and appendix text."""
+    md = path.read_text("utf-8")
+    body, _, appendix = md.partition("## 附录: 数据与方法")
+    paragraphs, figures = [], {}
+    for block in body.split("\n\n"):
+        if block.startswith("|"):
+            for line in block.splitlines()[2:]:
+                cells = [c.strip().replace("\\", "") for c in line.strip("|").split("|")]
+                if len(cells) == 2:
+                    figures[cells[0]] = cells[1]
+        elif not block.startswith(("#", "!", "**", "- ", "*")):
+            paragraphs.append(block.replace("\\", ""))
+    return paragraphs, figures, body, appendix
+
+
+def _docx_parts(path: Path) -> tuple[list[str], dict[str, str], str, str]:
+    document = docx.Document(str(path))
+    paragraphs, figures, body, appendix, after = [], {}, [], [], False
+    for kind, style, content in items(document):
+        if kind == "p" and style == "Heading 1" and content == "附录: 数据与方法":
+            after = True
+        texts = [content] if kind == "p" else [" ".join(r) for r in content]  # type: ignore[union-attr]
+        (appendix if after else body).extend(texts)
+        if after:
+            continue
+        if kind == "table":
+            figures.update({r[0]: r[1] for r in content if len(r) == 2})  # type: ignore[union-attr]
+        elif style == "Normal" and content:
+            paragraphs.append(content)
+    return paragraphs, figures, "\n".join(body), "\n".join(appendix)
+
+
+def _stated(paragraphs: list[str], figures: dict[str, str]) -> list[tuple[str, str]]:
+    """Every mu figure a sentence states, with the table label that names it.
+
+    A figure must come right after the label of a table row (without its unit), and
+    must be that row's value: a sentence may not state a number the tables do not show.
+    """
+    names = {label.removesuffix("(亩)").removesuffix(" (mu)"): label for label in figures}
+    stated = []
+    for text in paragraphs:
+        for match in _FIGURE.finditer(text):
+            before = text[: match.start()].rstrip()
+            fits = [n for n in names if before.endswith(n)]
+            assert fits, f"{match[0]!r} in {text!r} is not named as a table names it"
+            label = names[max(fits, key=len)]
+            assert figures[label] == match[1], (text, label, figures[label])
+            stated.append((label, match[1]))
+    return stated
+
+
+@pytest.mark.parametrize("parts", [_md_parts, _docx_parts], ids=["md", "docx"])
+def test_every_figure_a_sentence_states_is_the_table_figure_of_that_name(written, parts):
+    day, md, word = written
+    paragraphs, figures, _, _ = parts(md if parts is _md_parts else word)
+    stated = _stated(paragraphs, figures)
+    reserve = json.loads(run("reserve", "--as-of", day.isoformat(), "--format", "json").output)
+    by_label = {field_label(key, "zh"): key for key in PARK_FIGURES}
+    for label, value in stated:
+        if label in by_label:
+            assert value == format_number(reserve[by_label[label]]), label
+    expected = {
+        TODAY: [
+            ("签约项目用地需求(亩)", "190.00"), ("现有可用地(亩)", "0.00"), ("缺口(亩)", "190.00"),
+            ("按未过期预计日期计入后缺口(亩)", "190.00"), ("逾期未征收·不计入(亩)", "694.65"),
+        ],
+        DAY: [
+            ("签约项目用地需求(亩)", "190.00"), ("现有可用地(亩)", "0.00"), ("缺口(亩)", "190.00"),
+        ],
+    }  # fmt: skip
+    assert stated == expected[day]
+
+
+def test_overdue_reserve_is_shown_as_overdue_and_the_shortfall_never_closed(written):
+    day, md, _ = written
+    paragraphs, figures, body, _ = _md_parts(md)
+    text = "\n".join(paragraphs)
+    quarters = [line for line in body.splitlines() if re.match(r"\| 20\d\dQ\d ", line)]
+    if day == TODAY:
+        assert "消除。" not in text.replace("未消除", "")
+        assert "至 2026Q4 缺口仍未消除" in text
+        assert "原定 2013-12-31 至 2014-09-30 完成征收, 日期已过仍未征收" in text
+        assert figures["逾期未征收·不计入(亩)"] == "694.65"
+        # Quarter, new pipeline, new reserve, overdue, supply, demand, shortfall.
+        assert quarters == ["| 2026Q4 | 0.00 | 0.00 | 694.65 | 0.00 | 190.00 | 190.00 |"]
+    else:
+        assert "按尚未到期的预计征收日期, 缺口在 2014Q1 消除。" in text
+        assert "逾期" not in text
+        assert [q.split(" | ")[4] for q in quarters] == [
+            "0.00", "0.00", "150.00", "394.65", "574.65", "694.65"
+        ]  # fmt: skip
+
+
+def test_the_quarter_chart_draws_the_timeline_figures(yuanba):
+    from parkgis.brief.figures import quarter_series
+
+    series = quarter_series(brief_content(yuanba, today=TODAY, zone=TERRACE))
+    assert series["quarter"] == ["2026Q4"]
+    assert series["supply_mu"] == [0.0]  # overdue land is not drawn as supply
+    assert series["shortfall_mu"] == [190.0]
+    assert [round(v, 2) for v in series["overdue_mu"]] == [694.65]
+    then = quarter_series(brief_content(yuanba, today=DAY, zone=TERRACE))
+    assert [round(v, 2) for v in then["supply_mu"]] == [0, 0, 150, 394.65, 574.65, 694.65]
+    assert then["overdue_mu"] == [0.0] * 6
+
+
+@pytest.mark.parametrize("parts", [_md_parts, _docx_parts], ids=["md", "docx"])
+def test_command_lines_only_in_the_appendix(written, parts):
+    day, md, word = written
+    _, _, body, appendix = parts(md if parts is _md_parts else word)
+    assert "parkgis" not in body
+    assert not re.search(r"--[a-z]", body.replace("|---", ""))
+    assert "park.toml" not in body and "status_date" not in body.replace("\\_", "_")
+    plain = appendix.replace("\\", "")
+    assert f"parkgis reserve --as-of {day.isoformat()}" in plain
+    assert f"parkgis targets --today {day.isoformat()}" in plain
+    assert "逾期, 没有可以依靠的日期, 不计入" in plain
+
+
+def test_english_sentences_name_their_figures(tmp_path, yuanba):
+    b = brief_content(yuanba, today=TODAY, lang="en")
+    md = write_brief(b, tmp_path / "en.md").read_text("utf-8")
+    body = md.partition("## Appendix: data and method")[0].replace("\\", "")
+    assert "Overdue, not counted 694.65 mu: it was to be acquired between 2013-12-31 and " in body
+    assert "the shortfall is not closed by 2026Q4: Shortfall counting land" in body
+    assert "parkgis" not in body

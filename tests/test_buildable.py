@@ -219,6 +219,32 @@ def test_corridor_of_a_line_is_twice_its_setback_wide():
     expected = 50 * 500 + math.pi * 25**2
     assert corridor.area.iloc[0] == pytest.approx(expected, rel=2e-3)
     assert corridor.crs.to_epsg() == 4544
+    # 走廊宽度 / corridor_width_m is the FULL width: 50 m wide is the same corridor.
+    full = constraint_corridors(_line(corridor_width_m=[50.0]))
+    assert full.area.iloc[0] == pytest.approx(corridor.area.iloc[0], rel=1e-12)
+    table = constraint_setbacks(_line(corridor_width_m=["50米"], voltage_kv=["110kV"]))
+    assert table[["setback_m", "voltage_kv", "basis"]].values.tolist() == [
+        [25.0, 110.0, "feature corridor_width_m (50 m wide)"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"setback_m": [25.0], "corridor_width_m": [25.0]},
+         r"constraints row 1 \(constraint_id=C-1\): the setbacks disagree: setback_m gives a "
+         r"setback of 25 m, corridor_width_m 25 m wide gives a setback of 12\.5 m"),
+        ({"voltage_kv": ["110亩"]},
+         r"constraints row 1 \(constraint_id=C-1\) voltage_kv '110亩' is an area \(亩\), but "
+         r".* is a voltage in kV"),
+        ({"setback_m": ["30亩"]}, r"setback_m '30亩' is an area \(亩\), but .* a length in m"),
+    ],
+)  # fmt: skip
+def test_setbacks_that_disagree_or_are_in_the_wrong_unit_are_refused(fields, message):
+    with pytest.raises(DataError, match=message):
+        constraint_setbacks(_line(**fields))
+    agreeing = constraint_setbacks(_line(setback_m=[25.0], corridor_width_m=[50.0]))
+    assert agreeing["setback_m"].tolist() == [25.0]
 
 
 def test_unknown_kind_is_refused_with_the_row():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import openpyxl
@@ -15,21 +18,30 @@ from shapely.geometry import LineString, box
 from parkgis.cli import cli
 from parkgis.io.store import bundled_park_path, read_park, write_park
 from parkgis.model.park import Manifest, Park
-from tests.conftest import GK_X, GK_Y
+from tests.conftest import GK_X, GK_Y, gk_square, needs
 from tests.test_buildable import HAND_NET_MU, SIDE, _gk_scale_squared
 from tests.test_gaps import _park as gaps_park
 from tests.test_reserve import _hand_park
 
-BUNDLED = (bundled_park_path() / "park.toml").is_file()
-needs_bundled = pytest.mark.skipif(
-    not BUNDLED, reason="data/parcels/yuanba not generated yet (scripts/make_yuanba.py)"
-)
+BUNDLED = bundled_park_path().is_file()
+needs_bundled = needs(BUNDLED, "data/parcels/yuanba.gpkg is missing (scripts/make_yuanba.py)")
 
 
 def run(*args: str, ok: tuple[int, ...] = (0,)):
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     assert result.exit_code in ok, result.output
     return result
+
+
+def csv_of(result) -> pd.DataFrame:
+    """The CSV a command printed: UTF-8 with a BOM, for Excel."""
+    assert result.stdout_bytes.startswith(codecs.BOM_UTF8)
+    return pd.read_csv(io.BytesIO(result.stdout_bytes), encoding="utf-8-sig")
+
+
+def header(book: Path, sheet: str) -> list[str]:
+    """The first row of a sheet of a workbook."""
+    return [cell.value for cell in openpyxl.load_workbook(book)[sheet][1]]
 
 
 def _parcel() -> gpd.GeoDataFrame:
@@ -56,7 +68,7 @@ def loose_files(tmp_path):
     line = tmp_path / "高压线.geojson"
     x = GK_X + SIDE / 2
     gpd.GeoDataFrame(
-        {"name": ["110kV 元坝线"], "走廊宽度": [25.0]},  # corridor_m, by its Chinese header
+        {"name": ["110kV 元坝线"], "走廊宽度": [50.0]},  # the FULL width: a 25 m setback
         geometry=[LineString([(x, GK_Y - 100), (x, GK_Y + SIDE + 100)])],
         crs="EPSG:4544",
     ).to_crs(4490).to_file(line)
@@ -79,7 +91,7 @@ def test_buildable_loose_files_in_three_crss(loose_files):
     assert figures["total_net_mu"] == pytest.approx(HAND_NET_MU, rel=1e-5)
     assert row["constrained_mu"] + row["net_mu"] == pytest.approx(row["gross_mu"], rel=1e-12)
     bases = [c["basis"] for c in figures["constraints"]]
-    assert bases == ["feature corridor_m", "rules: river (assumption)"]
+    assert bases == ["feature corridor_width_m (50 m wide)", "rules: river (assumption)"]
 
 
 def test_a_layer_named_after_no_kind_is_refused(tmp_path, loose_files):
@@ -89,7 +101,7 @@ def test_a_layer_named_after_no_kind_is_refused(tmp_path, loose_files):
     result = run("buildable", str(parcels), "--constraints", str(other), ok=(1,))
     assert "no kind" in result.output
     result = run("buildable", str(parcels), "--constraints", f"{tmp_path}/none.gpkg", ok=(2,))
-    assert "no such file" in result.output
+    assert "none.gpkg" in result.output and "文件或文件夹不存在" in result.output
 
 
 def test_park_folder_constraints_toml_sets_the_setbacks(tmp_path):
@@ -125,16 +137,25 @@ def test_buildable_text_csv_and_xlsx(tmp_path, loose_files):
     text = run(*args).stdout
     assert "净可建面积(亩)" in text and "退让距离(m)" in text
     assert "Net buildable (mu)" in run("--lang", "en", *args).stdout
-    csv = pd.read_csv(pd.io.common.StringIO(run(*args, "--format", "csv").stdout))
-    assert list(csv.columns) == ["parcel_id", "zone", "acquisition_status", "gross_mu",
-                                 "constrained_mu", "net_mu"]  # fmt: skip
-    by_zone = pd.read_csv(pd.io.common.StringIO(run(*args, "--by", "zone", "--format",
-                                                    "csv").stdout))  # fmt: skip
-    assert by_zone["zone"].tolist() == ["东区"]
+    # CSV for Excel: Chinese headers and labels by default, English with --lang en.
+    csv = csv_of(run(*args, "--format", "csv"))
+    assert list(csv.columns) == ["地块编号", "片区", "征收状态", "毛面积(亩)", "受限面积(亩)",
+                                 "净可建面积(亩)"]  # fmt: skip
+    assert set(csv["征收状态"]) <= {"已征收", "未征收", "已供地"}
+    csv = csv_of(run("--lang", "en", *args, "--format", "csv"))
+    assert list(csv.columns) == ["Parcel ID", "Zone", "Acquisition status", "Gross (mu)",
+                                 "Constrained (mu)", "Net buildable (mu)"]  # fmt: skip
+    by_zone = csv_of(run(*args, "--by", "zone", "--format", "csv"))
+    assert by_zone["片区"].tolist() == ["东区"]
     book = tmp_path / "out" / "buildable.xlsx"
     run(*args, "--format", "xlsx", "-o", str(book))
     sheets = openpyxl.load_workbook(book).sheetnames
     assert sheets == ["parcels", "by_zone", "by_status", "constraints", "totals"]
+    assert header(book, "parcels") == ["地块编号", "片区", "征收状态", "毛面积(亩)",
+                                       "受限面积(亩)", "净可建面积(亩)"]  # fmt: skip
+    assert header(book, "totals") == ["项目", "数值"]
+    run("--lang", "en", *args, "--format", "xlsx", "-o", str(book))
+    assert header(book, "by_zone")[:2] == ["Zone", "Parcels"]
     assert not [p for p in book.parent.iterdir() if p.name.startswith(".")]  # no temp left
     result = run(*args, "--format", "xlsx", ok=(2,))
     assert "-o FILE.xlsx" in result.output
@@ -142,12 +163,21 @@ def test_buildable_text_csv_and_xlsx(tmp_path, loose_files):
 
 @pytest.fixture
 def hand_folder(tmp_path):
+    """The hand park with B and C drawn large enough for their allocations (20 and 40 mu):
+    a park whose allocations exceed its parcels is refused by reserve (over_allocated)."""
     park, _ = _hand_park()
-    return write_park(park, tmp_path / "hand")
+    parcels = park.parcels.copy()
+    for pid, side in (("B", 150.0), ("C", 170.0)):  # 33.7 and 43.3 mu: room for 20 and 40
+        pos = parcels.index[parcels["parcel_id"] == pid][0]
+        x0, y0 = parcels.geometry[pos].bounds[:2]
+        parcels.loc[pos, "geometry"] = gk_square(x0, y0, side)
+    return write_park(park.replace(parcels=parcels), tmp_path / "hand")
 
 
 def test_reserve_json_contract_and_scenario(hand_folder, tmp_path):
-    f = json.loads(run("reserve", str(hand_folder), "--format", "json").stdout)
+    # Without --as-of the figures are for today: the hand park's 2014 dates would be overdue.
+    f = json.loads(run("reserve", str(hand_folder), "--as-of", "2014-01-01", "--format",
+                       "json").stdout)  # fmt: skip
     keys = {
         "available_mu",
         "pipeline_mu",
@@ -218,9 +248,8 @@ def test_gaps_with_a_fixed_today(tmp_path):
     assert [a["parcel_id"] for a in f["idle_alerts"]] == ["F"]
     text = run("gaps", str(folder), "--today", "2013-06-30").stdout
     assert "批而未征" in text and "供而未用" in text
-    csv = pd.read_csv(pd.io.common.StringIO(run("gaps", str(folder), "--today", "2013-06-30",
-                                                "--format", "csv").stdout))  # fmt: skip
-    assert csv["days_in_stage"].tolist()[:2] == [150, 0]
+    csv = csv_of(run("gaps", str(folder), "--today", "2013-06-30", "--format", "csv"))
+    assert csv["滞留天数"].tolist()[:2] == [150, 0]
     assert run("gaps", str(folder), "--today", "June", ok=(2,)).exit_code == 2
 
 
@@ -265,9 +294,10 @@ def test_enforce_without_patches_lists_title_risks(tmp_path):
     folder = write_park(enforce_park(), tmp_path / "e")
     f = json.loads(run("enforce", str(folder), "--format", "json").stdout)
     assert f["findings"] == [] and f["note"] == "no patch layer given"
-    csv = pd.read_csv(pd.io.common.StringIO(run("enforce", str(folder), "--format",
-                                                "csv").stdout))  # fmt: skip
-    assert csv["risk"].tolist()[0] == "building_without_title"
+    csv = csv_of(run("enforce", str(folder), "--format", "csv"))
+    assert csv["风险"].tolist()[0] == "无证建设"
+    csv = csv_of(run("--lang", "en", "enforce", str(folder), "--format", "csv"))
+    assert csv["Risk"].tolist()[0] == "Building without a title"
 
 
 @needs_bundled
@@ -284,3 +314,19 @@ def test_bundled_park_from_the_command_line():
     assert "illustrative" in e["note"]
     building = [r["company"] for r in e["title_risks"] if r["risk"] == "building_without_title"]
     assert sorted(building) == ["武媚娘酒业", "白龙酒业"]
+
+
+def test_csv_written_to_a_file_has_a_bom_and_labels(tmp_path):
+    folder = write_park(gaps_park(), tmp_path / "gaps")
+    out = tmp_path / "gaps.csv"
+    args = ["gaps", str(folder), "--today", "2013-06-30", "--format", "csv", "-o", str(out)]
+    run(*args)
+    raw = out.read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8 + "问题类型,地块编号,".encode())
+    frame = pd.read_csv(out, encoding="utf-8-sig")
+    assert frame["问题类型"].tolist()[0] == "批而未征"
+    run("--lang", "en", *args)
+    assert out.read_bytes().startswith(codecs.BOM_UTF8 + b"Gap,Parcel ID,")
+    # JSON stays for tools: canonical names and codes whatever the language.
+    f = json.loads(run("gaps", str(folder), "--today", "2013-06-30", "--format", "json").stdout)
+    assert f["gaps"][0]["gap"] == "approved_not_acquired"

@@ -54,3 +54,19 @@ def test_suspect_coordinates_name_the_fix(bounds, crs, expected):
     with pytest.raises(SuspectCoordinatesError, match=r"bad\.shp") as info:
         check_coordinates(bounds, crs, where="bad.shp")
     assert expected in str(info.value)
+
+
+def test_antimeridian_is_named():
+    with pytest.raises(
+        SuspectCoordinatesError, match=r"jump from -179\.9 to 179\.9 .*antimeridian"
+    ):
+        check_coordinates((-179.9, 32.3, 179.9, 32.31), "EPSG:4490", where="w.gpkg")
+
+
+def test_fix_for_a_files_own_crs_says_override():
+    """--crs alone does not replace a CRS the file declares: the advice must add --override-crs."""
+    bounds = (35_590_000.0, 3_575_000.0, 35_593_000.0, 3_579_000.0)
+    with pytest.raises(SuspectCoordinatesError, match=r"--crs EPSG:4523 --override-crs$"):
+        check_coordinates(bounds, "EPSG:4544", where="p.gpkg", declared=True)
+    with pytest.raises(SuspectCoordinatesError, match=r"--crs EPSG:4523$"):
+        check_coordinates(bounds, "EPSG:4544", where="p.gpkg")

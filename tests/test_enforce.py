@@ -117,8 +117,8 @@ def test_title_risks_without_patches():
 
 
 @pytest.mark.skipif(
-    not (bundled_park_path() / "park.toml").is_file(),
-    reason="data/parcels/yuanba not generated yet (scripts/make_yuanba.py)",
+    not bundled_park_path().is_file(),
+    reason="data/parcels/yuanba.gpkg not generated yet (scripts/make_yuanba.py)",
 )
 def test_bundled_park_flags_the_two_distilleries():
     park = read_park()

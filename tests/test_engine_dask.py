@@ -162,13 +162,28 @@ def defective(park, parts):
     hole_ring = np.array([a, b])
     cut = gpd.GeoSeries(shapely.difference(gk_geoms[[a, b]], disc), crs=4544).to_crs(parcels.crs)
     geoms[[a, b]] = np.asarray(cut.array, dtype=object)
+    # A parcel on the park's outline, with a neighbour in another partition, shrunk by 1 m:
+    # open strips 1 m wide between it and its neighbours, narrow gaps (open to the outside,
+    # so not a gap).
+    taken = near_grow | {a, b} | set(_neighbours(parcels, a)) | set(_neighbours(parcels, b))
+    outline = shapely.boundary(shapely.union_all(gk_geoms))
+    calm = np.isin(np.arange(1, N + 1), list(steady))
+    for c in np.flatnonzero(calm & shapely.intersects(gk_geoms, outline)):
+        others = [d for d in _neighbours(parcels, c) if where[d + 1] != where[c + 1] and calm[d]]
+        if c not in taken and others and not taken & set(_neighbours(parcels, c)):
+            d = others[0]
+            break
+    else:
+        raise AssertionError("no parcel on the outline beside another partition to shrink")
+    strip = np.array([c, d])
+    geoms[c] = gpd.GeoSeries([shapely.buffer(gk_geoms[c], -1.0)], crs=4544).to_crs(parcels.crs)[0]
     # A bow-tie: two vertices of a parcel far from the others swapped.
     tie = int(np.argmax(np.where(inner, area, 0)))
     ring = list(shapely.get_coordinates(geoms[tie]))
     ring[1], ring[2] = ring[2], ring[1]
     geoms[tie] = Polygon(ring)
     # A parcel of 10 mu or more without geometry (a hole too large to be a gap).
-    used = {grow, a, b, tie} | near_grow | set(_neighbours(parcels, a))
+    used = {grow, a, b, c, d, tie} | near_grow | set(_neighbours(parcels, a))
     void = next(i for i in range(N // 2, N) if inner[i] and area[i] > 10 and i not in used)
     geoms[void] = None
     parcels = parcels.set_geometry(gpd.GeoSeries(geoms, crs=parcels.crs))
@@ -192,6 +207,7 @@ def defective(park, parts):
         "grow": grow,
         "grow_neighbours": _neighbours(parcels, grow),
         "hole_ring": hole_ring,
+        "strip": strip,
     }
     return bad, engine.partition_park(bad, npartitions=PARTS), planted
 
@@ -202,6 +218,7 @@ def test_defects_straddle_partitions(defective):
     grown = planted["grow"] + 1
     assert {where[j + 1] for j in planted["grow_neighbours"]} - {where[grown]}
     assert len({where[j + 1] for j in planted["hole_ring"]}) > 1
+    assert len({where[j + 1] for j in planted["strip"]}) > 1
 
 
 def test_problems_equal_the_single_machine_path(client, defective):
@@ -218,7 +235,10 @@ def test_problems_equal_the_single_machine_path(client, defective):
         "unknown_status",
         "area_mismatch",
         "over_allocated",
+        "narrow_gap",
     } <= codes
+    narrow = {(p.row, p.details["other_row"]) for p in local if p.code == "narrow_gap"}
+    assert tuple(sorted(planted["strip"] + 1)) in narrow
     overlaps = [p for p in local if p.code == "overlap"]
     assert planted["grow"] + 1 in {p.row for p in overlaps} | {
         p.details["other_row"] for p in overlaps

@@ -143,8 +143,8 @@ def test_one_year_before():
 
 
 @pytest.mark.skipif(
-    not (bundled_park_path() / "park.toml").is_file(),
-    reason="data/parcels/yuanba not generated yet (scripts/make_yuanba.py)",
+    not bundled_park_path().is_file(),
+    reason="data/parcels/yuanba.gpkg not generated yet (scripts/make_yuanba.py)",
 )
 def test_bundled_park_has_land_between_stages():
     f = gap_figures(read_park(), today=TODAY)

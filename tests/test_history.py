@@ -278,3 +278,80 @@ def test_events_round_trip_through_text_and_are_checked():
     two = pd.concat([text, text], ignore_index=True)
     with pytest.raises(DataError, match="row 2: seq 7 does not follow 7"):
         read_events_frame(two, where="events.csv")
+
+
+# --------------------------------------------------------------------------- dates to come
+
+
+def test_a_change_dated_after_the_day_it_is_recorded_is_refused(small_park):
+    # AT is 2024-06-01: a change effective on 2 June has not happened yet.
+    future = change("B", "acquisition_status", "acquiring", D(2024, 6, 2))
+    message = (
+        "parcel B: the change of acquisition_status is dated 2024-06-02, after today "
+        "(2024-06-01): a recorded change must already have happened"
+    )
+    with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        record_changes(small_park, [future], recorded_at=AT)
+    same_day = change("B", "acquisition_status", "acquiring", D(2024, 6, 1))
+    _, [event] = record_changes(small_park, [same_day], recorded_at=AT)
+    assert event.date == D(2024, 6, 1)
+
+
+def test_an_update_dated_after_today_is_refused(logged_park):
+    new = logged_park.replace(parcels=logged_park.parcels.assign(acquisition_status="leveled"))
+    with pytest.raises(DataError, match=r"the update of the park is dated 2099-01-01, after "
+                                        r"today \(2024-06-01\)"):  # fmt: skip
+        diff_events(logged_park, new, date=D(2099, 1, 1), by="导入", recorded_at=AT)
+
+
+# --------------------------------------------------------------------------- dated fields
+
+
+def test_park_as_of_honours_signed_on_without_any_event(small_park):
+    projects = pd.DataFrame(
+        {
+            "project_id": ["P1", "P2", "P3", "P4"],
+            "stage": ["construction", "signed", "negotiating", "signed"],
+            "signed_on": ["2024-03-01", "2024-05-30", "2024-07-01", None],
+        }
+    )
+    park = small_park.replace(projects=projects)
+    assert len(park.events) == 0
+    then = park_as_of(park, D(2024, 4, 30))
+    # P2 was signed on 30 May: on 30 April its stage is not known (and it is not signed);
+    # P3 still negotiating; P4 has no date: as stored.
+    assert then.projects["stage"].tolist() == ["construction", None, "negotiating", "signed"]
+    assert park_as_of(park, D(2024, 5, 30)).projects["stage"].tolist() == projects["stage"].tolist()
+
+
+def test_park_as_of_keeps_a_logged_stage_over_signed_on(logged_park):
+    # P1's stage has events (stalled on 10 April): the log says what it was.
+    park = logged_park.replace(projects=logged_park.projects.assign(signed_on=["2024-05-01"]))
+    assert park_as_of(park, D(2024, 4, 30)).projects.loc[0, "stage"] == "stalled"
+
+
+def test_park_as_of_leaves_out_allocations_made_later(small_park):
+    allocations = pd.DataFrame(
+        {
+            "project_id": ["P1", "P1"],
+            "parcel_id": ["C", "B"],
+            "mu": [15.0, 5.0],
+            "allocated_on": ["2024-01-10", "2024-05-02"],
+        }
+    )
+    park = small_park.replace(allocations=allocations)
+    then = park_as_of(park, D(2024, 5, 1)).allocations
+    assert then[["parcel_id", "mu"]].values.tolist() == [["C", 15.0]]
+    assert len(park_as_of(park, D(2024, 5, 2)).allocations) == 2
+
+
+def test_park_as_of_refuses_a_status_taken_after_the_day(small_park):
+    parcels = small_park.parcels.assign(status_date=["2024-01-01", "2024-05-01", None])
+    park = small_park.replace(parcels=parcels)
+    with pytest.raises(
+        DataError,
+        match=r"parcel\(s\) B \(2024-05-01\) took their acquisition "
+        r"status after that date.*--as-of on or after 2024-05-01",
+    ):
+        park_as_of(park, D(2024, 4, 30))  # fmt: skip
+    assert status_of(park_as_of(park, D(2024, 5, 1)), "B") == status_of(park, "B")

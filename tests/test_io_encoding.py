@@ -16,6 +16,8 @@ from parkgis.errors import EncodingError
 from parkgis.io.encoding import detect_shapefile_encoding, detect_text_encoding
 
 NAMES = ["香香嘴", "中纺油脂"]
+# On EPSG:4544's central meridian near Yuanba, where a layer's coordinates are checked.
+GK_X, GK_Y = 500_000.0, 3_577_000.0
 # Chinese whose GBK bytes happen to be valid UTF-8 (C9BD CBAE D1A7 D0A3 read
 # as UTF-8 are ɽ ˮ ѧ У): the classic case that decodes "fine" and is wrong.
 TRICKY = "山水学校"
@@ -29,11 +31,16 @@ def write_shapefile(
     ldid: int | None = 0,
     cpg: str | None = None,
     name: str = "parcels",
+    x0: float = 0.0,
+    y0: float = 0.0,
 ) -> Path:
-    """A two-field shapefile in ``encoding``; .cpg replaced by ``cpg`` (None: removed)."""
+    """A two-field shapefile in ``encoding``; .cpg replaced by ``cpg`` (None: removed).
+
+    Its squares start at ``x0, y0`` (put them near Yuanba to read the layer).
+    """
     frame = gpd.GeoDataFrame(
         {"DKBH": [f"P-{i + 1}" for i in range(len(names))], "MC": names},
-        geometry=[box(i, 0, i + 1, 1) for i in range(len(names))],
+        geometry=[box(x0 + i, y0, x0 + i + 1, y0 + 1) for i in range(len(names))],
         crs="EPSG:4544",
     )
     path = folder / f"{name}.shp"
@@ -251,3 +258,144 @@ def test_text_encoding_error_names_the_line():
     data = "id,name\n1,香香嘴\n".encode("gbk") + b"2,\xff\xfe\n"
     with pytest.raises(EncodingError, match=r"ledger\.csv: line 3 .*--encoding"):
         detect_text_encoding(data, where="ledger.csv")
+
+
+# -- Big5 (Taiwan, Hong Kong) told from GBK by content ----------------------------
+
+BIG5_NAMES = ["中紡油脂", "香香嘴", "已徵收"]
+
+
+def test_big5_without_cpg_is_read_as_big5_with_a_warning(tmp_path):
+    path = write_shapefile(tmp_path, BIG5_NAMES, encoding="BIG5")
+    choice = detect_shapefile_encoding(path)
+    assert (choice.encoding, choice.source) == ("CP950", "big5")
+    assert "reads as Big5 Chinese ('中紡油脂" in choice.reason
+    assert choice.warning is not None and "Big5" in choice.warning
+    assert "field 'MC' of record 1" in choice.warning and "--encoding GBK" in choice.warning
+    assert choice.warning_at == ("MC", 1)
+    assert "Big5" in (choice.warning_zh or "")
+
+
+@pytest.mark.parametrize(("cpg", "ldid"), [("BIG5", 0), ("950", 0), (None, 0x4F), (None, 0x78)])
+def test_big5_claim_on_gbk_text_is_not_trusted(tmp_path, cpg, ldid):
+    path = write_shapefile(tmp_path, NAMES, encoding="GBK", cpg=cpg, ldid=ldid)
+    choice = detect_shapefile_encoding(path)
+    assert choice.encoding == "GB18030"
+    assert "reads as GBK Chinese ('香香嘴 中纺油脂')" in choice.reason
+    assert "not trusted" in choice.reason
+    assert choice.warning is None
+
+
+def test_gbk_claim_on_big5_text_is_not_trusted(tmp_path):
+    path = write_shapefile(tmp_path, BIG5_NAMES, encoding="BIG5", cpg="GBK")
+    choice = detect_shapefile_encoding(path)
+    assert (choice.encoding, choice.source) == ("CP950", "big5")
+    assert "the .cpg says 'GBK' but the text reads as Big5 Chinese" in choice.reason
+
+
+def test_honest_big5_cpg_is_trusted_and_still_warned(tmp_path):
+    path = write_shapefile(tmp_path, BIG5_NAMES, encoding="BIG5", cpg="BIG5")
+    choice = detect_shapefile_encoding(path)
+    assert (choice.encoding, choice.source) == ("CP950", "cpg")
+    assert choice.warning is not None
+
+
+def test_big5_override_is_not_warned(tmp_path):
+    path = write_shapefile(tmp_path, BIG5_NAMES, encoding="BIG5")
+    choice = detect_shapefile_encoding(path, override="BIG5")
+    assert (choice.encoding, choice.source, choice.warning) == ("BIG5", "override", None)
+
+
+def test_gbk_or_big5_undecidable_is_refused_naming_file_field_and_both_readings(tmp_path):
+    # 贾玲 in GBK (BCD6 C1E1) is 樂鍍 in Big5: one short name cannot tell.
+    path = write_shapefile(tmp_path, ["贾玲"], encoding="GBK")
+    with pytest.raises(EncodingError) as err:
+        detect_shapefile_encoding(path)
+    message = str(err.value)
+    assert str(path.with_suffix(".dbf")) in message
+    assert "field 'MC' of record 1" in message
+    assert "'贾玲' in GBK and as '樂鍍' in Big5" in message
+    assert message.endswith("pass --encoding GBK or --encoding BIG5")
+    assert "--encoding GBK 或 --encoding BIG5" in err.value.zh
+    assert detect_shapefile_encoding(path, override="GBK").encoding == "GBK"
+
+
+@pytest.mark.parametrize(
+    ("values", "encoding"),
+    [
+        (["刘德华", "赵丽颖", "元坝镇", "柏林沟镇"], "GB18030"),  # names and places, GBK
+        (["劉德華", "趙麗穎", "台北市", "沙田"], "CP950"),  # the same kind, Big5
+    ],
+)
+def test_columns_of_names_are_told_apart(values, encoding):
+    data = "\n".join(["id,name", *[f"{i},{v}" for i, v in enumerate(values)]])
+    raw = data.encode("gbk" if encoding == "GB18030" else "big5")
+    assert detect_text_encoding(raw, where="names.csv").encoding == encoding
+
+
+def test_big5_csv():
+    data = "項目名稱,用地需求(畝)\n中紡糧油項目,220\n".encode("big5")
+    choice = detect_text_encoding(data, where="big5.csv")
+    assert (choice.encoding, choice.source) == ("CP950", "big5")
+    assert choice.warning_at == ("text", 1)
+    assert "line 1" in (choice.warning or "")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom(codec):
+    data = "项目名称,用地需求(亩)\r\n中纺粮油项目,220\r\n".encode(codec)
+    choice = detect_text_encoding(data, where="u16.csv")
+    assert choice.encoding == codec.upper()
+    assert data.decode(choice.encoding).startswith("项目名称")
+
+
+# -- DBF field names cut inside a character at 10 bytes ---------------------------
+
+
+def rename_field(shp: Path, index: int, name: bytes) -> None:
+    patch_dbf(shp, 32 + 32 * index, name.ljust(11, b"\x00"))
+
+
+@pytest.mark.parametrize(
+    ("codec", "name", "read"),
+    [
+        ("UTF-8", "面积（亩）", "面积（"),  # 15 bytes, cut inside 亩
+        ("GBK", "x面积（亩）", "x面积（亩"),  # 11 bytes, cut inside ）
+    ],
+)
+def test_field_name_cut_inside_a_character(tmp_path, codec, name, read):
+    path = write_shapefile(tmp_path, NAMES, encoding=codec)
+    raw = name.encode(codec)[:10]
+    rename_field(path, 1, raw)
+    choice = detect_shapefile_encoding(path)
+    assert choice.cut_names == ((raw, read),)
+    assert f"field name {raw!r} cut inside a character: read as {read!r}" in choice.reason
+
+
+def test_layer_with_a_cut_field_name_is_read_and_matched(tmp_path):
+    from parkgis.io.loose import read_parcel_file
+
+    path = write_shapefile(tmp_path, NAMES, encoding="UTF-8", cpg="UTF-8", x0=GK_X, y0=GK_Y)
+    rename_field(path, 1, "面积（亩）".encode()[:10])  # the MC column, now 面积（
+    patch_dbf(path, record_offset(path, 1, 1), "30".ljust(12).encode())
+    frame, decisions, _ = read_parcel_file(path, crs="EPSG:4544")
+    assert "column '面积（' → declared_area_mu" in decisions
+    assert frame["declared_area_mu"].iloc[0] == 30.0
+    assert frame["parcel_id"].tolist() == ["P-1", "P-2"]  # the other values decoded alike
+
+
+def test_import_of_gbk_names_under_a_utf8_cpg(tmp_path):
+    """It ended in a UnicodeDecodeError traceback before the encoding was decided."""
+    from parkgis.io.importer import import_sources
+
+    path = tmp_path / "宗地.shp"
+    gpd.GeoDataFrame(
+        {"地块编号": ["P1"], "现状": ["已征收"]},
+        geometry=[box(GK_X, GK_Y, GK_X + 100, GK_Y + 100)],
+        crs="EPSG:4544",
+    ).to_file(path, encoding="GBK", engine="pyogrio")
+    path.with_suffix(".cpg").write_text("UTF-8")
+    report = import_sources([path], tmp_path / "park.gpkg")
+    assert report.park.parcels["parcel_id"].tolist() == ["P1"]
+    assert report.park.parcels["acquisition_status"].tolist() == ["acquired"]
+    assert any("the .cpg says 'UTF-8'" in line and "not trusted" in line for line in report.lines)

@@ -14,6 +14,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from parkgis.errors import EncodingError, InputError
+from parkgis.io import ledger
 from parkgis.io.ledger import LedgerRead, read_ledger
 from parkgis.model.schema import TABLES
 
@@ -51,6 +52,15 @@ def office_workbook(path):
     ws.append(["填表人：张三", None, None, "联系电话：0839-1234567"])  # 10
     book.save(path)
     return path
+
+
+@pytest.fixture(autouse=True, params=["calamine", "openpyxl"])
+def excel_reader(request, monkeypatch):
+    """Every test runs with both Excel readers: python-calamine and openpyxl."""
+    if request.param == "calamine":
+        pytest.importorskip("python_calamine", reason="python-calamine is a dependency")
+    monkeypatch.setattr(ledger, "_excel_reader", lambda: request.param)
+    return request.param
 
 
 def frame(rows: list[list[object]], columns: list[str] = HEADER) -> pd.DataFrame:
@@ -146,8 +156,12 @@ def test_sheet_choice(tmp_path):
     ws = book.create_sheet("项目(旧)")
     ws.append(["项目名称", "项目阶段"])
     book.save(tmp_path / "book.xlsx")
-    with pytest.raises(InputError, match=r"3 sheets \(说明, 项目, 项目\(旧\)\).*--sheet"):
+    match = r"3 sheets \(说明, 项目, 项目\(旧\)\).*Move or Copy"
+    with pytest.raises(InputError, match=match) as err:
         read_ledger(tmp_path / "book.xlsx")
+    # No command has a --sheet option: the advice is what works today.
+    assert "--sheet" not in str(err.value) and "--sheet" not in err.value.zh
+    assert "移动或复制" in err.value.zh
     with pytest.raises(InputError, match="no sheet '目标'"):
         read_ledger(tmp_path / "book.xlsx", sheet="目标")
 
@@ -260,8 +274,8 @@ def test_csv_encoding_override_and_error(tmp_path):
 
 
 def test_refusals(tmp_path):
-    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(InputError, match=r"\.xls.*save it as \.xlsx"):
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")  # not a whole workbook
+    with pytest.raises(InputError, match=r"old Excel \(\.xls.*save it as \.xlsx"):
         read_ledger(tmp_path / "old.xls")
     (tmp_path / "blank.csv").write_text("\n\n", encoding="utf-8")
     with pytest.raises(InputError, match="no header row"):
@@ -274,3 +288,122 @@ def test_result_type(tmp_path):
     read = read_ledger(office_workbook(tmp_path / "台账.xlsx"))
     assert isinstance(read, LedgerRead)
     assert all(pd.api.types.is_object_dtype(dtype) for dtype in read.frame.dtypes)
+
+
+# -- text: Big5, UTF-16, BOMs and invisible characters ---------------------------
+
+
+def test_big5_csv_ledger_is_read_as_big5(tmp_path):
+    """It was read as GB18030 mojibake, and its demand summed to 0."""
+    path = tmp_path / "台账.csv"
+    path.write_bytes("project_id,name,land_demand_mu\nX1,中紡糧油項目,220\n".encode("big5"))
+    read = read_ledger(path)
+    assert read.frame["name"].tolist() == ["中紡糧油項目"]
+    assert read.decisions[0].startswith("encoding CP950: ")
+
+
+def test_gbk_or_big5_undecidable_csv_is_refused_naming_file_and_line(tmp_path):
+    path = tmp_path / "ambiguous.csv"
+    path.write_bytes("project_id,name\nX1,贾玲\n".encode("gbk"))
+    with pytest.raises(EncodingError, match=r"ambiguous\.csv: cannot tell .* line 2 ") as err:
+        read_ledger(path)
+    assert str(err.value).endswith("pass --encoding GBK or --encoding BIG5")
+    assert read_ledger(path, encoding="GBK").frame["name"].tolist() == ["贾玲"]
+
+
+def test_utf16_csv_without_bom(tmp_path):
+    path = tmp_path / "unicode.csv"
+    path.write_bytes("项目名称\t用地需求(亩)\r\n蜀丰酒业\t30\r\n".encode("utf-16-le"))
+    read = read_ledger(path)
+    assert read.frame.to_dict("list") == {"项目名称": ["蜀丰酒业"], "用地需求(亩)": ["30"]}
+    assert read.decisions[0].startswith("encoding UTF-16-LE: no byte-order mark")
+
+
+def test_old_excel_under_an_xlsx_name_is_refused_with_advice_that_works(tmp_path):
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(InputError, match=r"old Excel \(\.xls, Excel 97-2003\).*save it as \.xlsx"):
+        read_ledger(path)
+
+
+def test_invisible_characters_in_header_and_values(tmp_path):
+    """Two CSVs joined: the second one's BOM sits inside the table."""
+    path = tmp_path / "joined.csv"
+    text = (
+        "\ufeff项目编号,项目名称,项目阶段\n"
+        "X1,蜀丰酒业,\ufeff签约\n"
+        "\ufeffX2,香香\u200b嘴,签约\u3000\n"
+    )
+    path.write_bytes(text.encode("utf-8"))
+    read = read_ledger(path)
+    schema = TABLES["projects"]
+    mapping, _ = schema.match_columns(list(read.frame.columns))
+    assert set(mapping.values()) == {"project_id", "name", "stage"}
+    out, issues = schema.normalise(read.frame.rename(columns=mapping))
+    assert out["stage"].tolist() == ["signed", "signed"]  # one group, not two
+    assert out["name"].tolist() == ["蜀丰酒业", "香香嘴"]
+    assert out["project_id"].tolist() == ["X1", "X2"]
+    assert [(i.row, i.value, i.severity, i.code) for i in issues] == [
+        (2, "\ufeffX2", "warning", "doubtful_value")
+    ]
+    assert issues[0].message == (
+        "project_id '\\ufeffX2' is written with full-width or invisible characters; read as 'X2'"
+    )
+
+
+def test_fullwidth_ids_are_folded_with_a_warning_and_names_kept():
+    frame = pd.DataFrame(
+        {"parcel_id": ["ＹＢ－０１", "YB-02"], "name": ["（东区）", "西区"]}, dtype=object
+    )
+    out, issues = TABLES["parcels"].normalise(frame)
+    assert out["parcel_id"].tolist() == ["YB-01", "YB-02"]
+    assert out["name"].tolist() == ["（东区）", "西区"]  # names keep what was typed
+    assert [(i.field, i.row, i.key, i.value) for i in issues] == [
+        ("parcel_id", 1, "YB-01", "ＹＢ－０１")
+    ]
+    assert issues[0].message_zh == "地块编号 'ＹＢ－０１' 含全角或不可见字符，按 'YB-01' 读取"
+
+
+def old_office_workbook(path):
+    """The office workbook of :func:`office_workbook` saved as an old Excel 97-2003 file.
+
+    Returns the .xls path and the .xlsx it was copied from."""
+    xlwt = pytest.importorskip("xlwt", reason="xlwt writes the .xls (pip install -e '.[test]')")
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("项目台账")
+    xlsx = office_workbook(path.parent / f"source-{path.stem}.xlsx")
+    source = openpyxl.load_workbook(xlsx)["项目台账"]
+    merged = {(r.min_row, r.min_col): r for r in source.merged_cells.ranges}
+    dates = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for row in source.iter_rows():
+        for cell in row:
+            r, c = cell.row, cell.column
+            if (r, c) in merged:
+                m = merged[(r, c)]
+                ws.write_merge(r - 1, m.max_row - 1, c - 1, m.max_col - 1, cell.value)
+            elif cell.value is not None and not any(
+                m.min_row <= r <= m.max_row and m.min_col <= c <= m.max_col for m in merged.values()
+            ):
+                if isinstance(cell.value, dt.datetime):
+                    ws.write(r - 1, c - 1, cell.value, dates)
+                else:
+                    ws.write(r - 1, c - 1, cell.value)
+    book.save(str(path))
+    return path, xlsx
+
+
+@pytest.mark.parametrize("name", ["台账.xls", "台账-old.xlsx"])
+def test_old_excel_is_read_with_calamine_as_its_xlsx_is(tmp_path, excel_reader, name):
+    path, xlsx = old_office_workbook(tmp_path / name)
+    if excel_reader == "openpyxl":
+        with pytest.raises(InputError, match=r"old Excel.*python-calamine.*save it as \.xlsx"):
+            read_ledger(path)
+        return
+    old = read_ledger(path)
+    new = read_ledger(xlsx)
+    # Excel 97-2003 keeps every number as a float: 100000 reads back as 100000 (an int) all the
+    # same; the table, rows and decisions are those of the .xlsx.
+    assert_frame_equal(old.frame, new.frame)
+    assert old.source_rows == new.source_rows
+    assert old.skipped_rows == new.skipped_rows
+    assert old.decisions == new.decisions

@@ -23,12 +23,15 @@ import pyarrow.parquet as pq
 import pyogrio
 import pytest
 import shapely
+from corpus.cases_files import HALF_DISC_MU, half_disc_wkb, polygon_wkb, write_wkb
+from corpus.harness import GK_X as CM_X
 from geopandas.testing import assert_geodataframe_equal
 from pyproj import Transformer
 from shapely.geometry import Polygon, box
 
 from parkgis.errors import CRSMissingError, EncodingError, InputError, SuspectCoordinatesError
-from parkgis.io.vector import BrokenFeature, read_layer
+from parkgis.io.loose import split_layer
+from parkgis.io.vector import BrokenFeature, FeatureWarning, read_layer
 from parkgis.measure.area import gross_area_mu
 from tests.conftest import GK_X, GK_Y
 
@@ -73,6 +76,10 @@ def geojson(folder: Path, features: list[dict], *, name: str = "parcels.geojson"
 
 def feature(pid: str, name: str, geometry: dict | None) -> dict:
     return {"type": "Feature", "properties": {"DKBH": pid, "MC": name}, "geometry": geometry}
+
+
+def _ring(i: int) -> list[tuple[float, float]]:
+    return list(squares(3)[i].exterior.coords)
 
 
 def square_ring(i: int) -> list[list[float]]:
@@ -213,15 +220,48 @@ def test_crs_given_for_a_file_without(tmp_path):
     )
 
 
-def test_crs_given_overrides_the_files_without_reprojecting(tmp_path):
+def test_crs_given_replaces_the_files_only_with_override(tmp_path):
     path = tmp_path / "parcels.gpkg"
     parcels(geoms=squares(x=35_000_000 + GK_X)).set_crs(4544, allow_override=True).to_file(path)
-    with pytest.raises(SuspectCoordinatesError, match="EPSG:4523"):
+    with pytest.raises(
+        SuspectCoordinatesError, match=r"--crs EPSG:4523 --override-crs"
+    ):  # the advice works: --crs alone would be refused
         read_layer(path)
-    read = read_layer(path, crs="EPSG:4523")
+    with pytest.raises(InputError) as err:
+        read_layer(path, crs="EPSG:4523")
+    assert str(err.value).startswith(
+        f"{path}: the file declares EPSG:4544 (CGCS2000 / 3-degree Gauss-Kruger CM 105E), "
+        "but --crs gives EPSG:4523 (CGCS2000 / 3-degree Gauss-Kruger zone 35)."
+    )
+    assert "add --override-crs" in str(err.value)
+    assert "--override-crs" in err.value.text("zh") and "文件自带的坐标系" in err.value.text("zh")
+    read = read_layer(path, crs="EPSG:4523", override_crs=True)
     assert read.frame.crs.to_epsg() == 4523
     assert read.frame.total_bounds[0] == 35_000_000 + GK_X  # not reprojected
-    assert any("instead of the file's EPSG:4544" in d for d in read.decisions)
+    assert any("--override-crs, instead of the file's EPSG:4544" in d for d in read.decisions)
+
+
+@pytest.mark.parametrize("suffix", [".shp", ".gpkg"])
+def test_crs_given_equal_to_the_files_is_said(tmp_path, suffix):
+    """A shapefile's .prj is ESRI WKT; it is still the same CRS as EPSG:4544."""
+    path = tmp_path / f"parcels{suffix}"
+    parcels().to_file(path, engine="pyogrio")
+    read = read_layer(path, crs="EPSG:4544")
+    assert read.frame.crs.to_epsg() == 4544
+    assert (
+        "CRS EPSG:4544 (CGCS2000 / 3-degree Gauss-Kruger CM 105E): given with --crs, "
+        "as the file declares" in read.decisions
+    )
+
+
+def test_swap_axes_reads_a_lat_lon_file(tmp_path):
+    ring = [[lat, lon] for lon, lat in square_ring(0)]
+    path = geojson(tmp_path, [feature("P-1", "甲", {"type": "Polygon", "coordinates": [ring]})])
+    with pytest.raises(SuspectCoordinatesError, match="read the file with --swap-axes"):
+        read_layer(path)
+    read = read_layer(path, swap_axes=True)
+    assert read.frame.geometry[0].equals(Polygon(square_ring(0)))
+    assert "x and y of every coordinate swapped (--swap-axes)" in read.decisions
 
 
 def test_swapped_lat_lon(tmp_path):
@@ -288,16 +328,27 @@ def test_geojson_default_crs_is_said(tmp_path):
 
 
 def test_geojson_with_broken_features_loads_the_rest(tmp_path):
-    unclosed = square_ring(2)[:-1]
+    # P-4's last corner stops 0.5 m (east) short of its first; P-6 lists its 4 corners
+    # without repeating the first: closing it would add a 100 m edge (a ring cut short
+    # looks the same), so it is broken, not guessed.
+    x0, y0, x1, y1 = squares(3)[2].bounds
+    unclosed = [
+        lonlat(x0, y0),
+        lonlat(x1, y0),
+        lonlat(x1, y1),
+        lonlat(x0, y1),
+        lonlat(x0 + 0.5, y0),
+    ]
     features = [
         feature("P-1", "甲", {"type": "Polygon", "coordinates": [square_ring(0)]}),
         feature("P-2", "乙", {"type": "Polygon", "coordinates": [square_ring(1)[:2]]}),
         feature("P-3", "丙", {"type": "Polygon", "coordinates": "105.96 32.32"}),
         feature("P-4", "丁", {"type": "Polygon", "coordinates": [unclosed]}),
         feature("P-5", "戊", None),
+        feature("P-6", "己", {"type": "Polygon", "coordinates": [square_ring(1)[:-1]]}),
     ]
     read = read_layer(geojson(tmp_path, features))
-    assert read.broken == [
+    assert read.broken[:2] == [
         BrokenFeature(2, "P-2", "a ring has only 2 position(s); a ring needs 4 or more"),
         BrokenFeature(
             3,
@@ -305,12 +356,20 @@ def test_geojson_with_broken_features_loads_the_rest(tmp_path):
             'its geometry {"type": "Polygon", "coordinates": "105.96 32.32"} could not be read',
         ),
     ]
+    assert [(b.feature, b.id) for b in read.broken] == [(2, "P-2"), (3, "P-3"), (6, "P-6")]
+    assert read.broken[2].reason.startswith(
+        "a ring is not closed: its last point is 100.00 m from its first."
+    )
+    assert "末点距首点 100.00 米" in read.broken[2].reason_zh
+    [warned] = read.warned
+    assert (warned.feature, warned.id, warned.code) == (4, "P-4", "unclosed_ring")
+    gap = float(warned.reason.split("its last point ")[1].split(" m")[0])
+    assert gap == pytest.approx(0.5, abs=0.02)  # 7-decimal lon/lat: about 1 cm
     frame = read.frame
-    assert frame["DKBH"].tolist() == ["P-1", "P-4", "P-5"]
-    assert frame.index.tolist() == [0, 3, 4]  # feature number - 1
-    # P-4's ring was closed and kept; P-5 has no geometry in the file and is kept for validation.
-    assert frame.geometry[3].equals(Polygon(square_ring(2)))
-    assert frame.geometry[4] is None
+    assert frame["DKBH"].tolist() == ["P-1", "P-2", "P-3", "P-4", "P-5", "P-6"]
+    # Broken features are kept, without a geometry; P-4's ring was closed and kept.
+    assert frame.geometry.isna().tolist() == [False, True, True, False, True, True]
+    assert frame.geometry[3].equals(Polygon([*unclosed, unclosed[0]]))
     assert any(
         "closed it by repeating its first point: feature 4 (id P-4)" in d for d in read.decisions
     )
@@ -332,11 +391,14 @@ def test_geopackage_with_corrupt_blobs_loads_the_rest(tmp_path):
         con.execute("UPDATE parcels SET geom = x'00112233' WHERE fid = 4")
         con.commit()
     read = read_layer(path)
-    assert read.frame["DKBH"].tolist() == ["P-1", "P-3"]
+    assert read.frame["DKBH"].tolist() == ["P-1", "P-2", "P-3", "P-4"]
     assert [(b.feature, b.id) for b in read.broken] == [(2, "P-2"), (4, "P-4")]
     assert read.broken[0].reason == "its geometry blob (60 bytes, fid 2) could not be decoded"
     assert read.broken[1].reason == "its geometry blob (4 bytes, fid 4) could not be decoded"
-    assert gross_area_mu(read.frame).round(3).tolist() == [14.997, 14.997]
+    assert gross_area_mu(read.frame.dropna(subset=["geometry"])).round(3).tolist() == [
+        14.997,
+        14.997,
+    ]
 
 
 def test_geopackage_with_one_silently_unreadable_blob(tmp_path):
@@ -349,7 +411,7 @@ def test_geopackage_with_one_silently_unreadable_blob(tmp_path):
     assert pyogrio.read_dataframe(path).geometry.isna().tolist() == [False, False, True]
     read = read_layer(path)
     assert [(b.feature, b.id) for b in read.broken] == [(3, "P-3")]
-    assert read.frame["DKBH"].tolist() == ["P-1", "P-2"]
+    assert read.frame.geometry.isna().tolist() == [False, False, True]
 
 
 def shp_record_offset(path: Path, record: int) -> int:
@@ -369,7 +431,7 @@ def test_shapefile_with_unclosed_ring_and_corrupt_record(tmp_path):
     nparts, npoints = struct.unpack("<ii", shp[start + 36 : start + 44])
     last = start + 44 + 4 * nparts + 16 * (npoints - 1)
     first_x, first_y = struct.unpack("<dd", shp[start + 44 + 4 * nparts : start + 60 + 4 * nparts])
-    shp[last : last + 16] = struct.pack("<dd", first_x + 50, first_y)
+    shp[last : last + 16] = struct.pack("<dd", first_x + 0.25, first_y)
     # Record 3: claims 1000 parts.
     start = shp_record_offset(path, 3)
     shp[start + 36 : start + 40] = struct.pack("<i", 1000)
@@ -382,9 +444,18 @@ def test_shapefile_with_unclosed_ring_and_corrupt_record(tmp_path):
         pyogrio.read_dataframe(path)  # one bad ring loses the whole file
 
     read = read_layer(path)
-    assert read.frame["DKBH"].tolist() == ["P-1", "P-2"]
+    assert read.frame.geometry.isna().tolist() == [False, False, True]
     assert read.broken == [
         BrokenFeature(3, "P-3", "its shape record (type 5) is corrupt and could not be decoded")
+    ]
+    assert read.warned == [
+        FeatureWarning(
+            2,
+            "P-2",
+            "unclosed_ring",
+            "a ring was not closed (its last point 0.250 m from its first); closed by "
+            "repeating its first point, and measured so; close it in the source file",
+        )
     ]
     assert any("feature 2 (id P-2)" in d and "not closed" in d for d in read.decisions)
     ring = read.frame.geometry[1].exterior
@@ -412,7 +483,7 @@ def test_geoparquet_with_a_corrupt_blob(tmp_path):
     )
     pq.write_table(table, path)
     read = read_layer(path)
-    assert read.frame["DKBH"].tolist() == ["P-1", "P-3"]
+    assert read.frame.geometry.isna().tolist() == [False, True, False]
     assert [(b.feature, b.id) for b in read.broken] == [(2, "P-2")]
     assert read.frame.crs.to_epsg() == 4544
 
@@ -513,3 +584,99 @@ def test_not_a_vector_file(tmp_path):
     path.write_text("this is not json", encoding="utf-8")
     with pytest.raises(InputError, match=r"notes\.geojson"):
         read_layer(path)
+
+
+# --- geometry that cannot be read right, named per feature --------------------------------
+
+
+def test_nan_and_collapsed_features_are_named_and_kept_without_geometry(tmp_path):
+    bad_nan = _ring(1)
+    bad_nan[2] = (float("nan"), bad_nan[2][1])
+    blobs = [
+        polygon_wkb(_ring(0)),
+        polygon_wkb(bad_nan),
+        polygon_wkb([(GK_X, GK_Y)] * 4),
+        polygon_wkb([(GK_X, GK_Y), (GK_X + 50, GK_Y + 5), (GK_X + 100, GK_Y + 10), (GK_X, GK_Y)]),
+    ]
+    read = read_layer(write_wkb(tmp_path / "p.gpkg", blobs))
+    assert [(b.feature, b.id) for b in read.broken] == [(2, "P2"), (3, "P3"), (4, "P4")]
+    assert read.broken[0].reason == (
+        "vertex 3 is (nan, 3577100): a coordinate that is not a finite number; "
+        "correct it in the source file"
+    )
+    assert read.broken[0].reason_zh.startswith("第 3 个顶点为 (nan, 3577100)")
+    assert read.broken[1].reason.startswith("its ring has only 1 distinct point(s)")
+    assert read.broken[2].reason.startswith("all its 3 points lie on one line")
+    assert read.frame.geometry.isna().tolist() == [False, True, True, True]
+    assert gross_area_mu(read.frame.iloc[:1]).round(3).tolist() == [14.997]
+
+
+def test_curve_polygon_is_linearised_and_flagged(tmp_path):
+    # On EPSG:4544's central meridian, where plane and ellipsoid areas agree.
+    square = list(box(CM_X, GK_Y, CM_X + 100, GK_Y + 100).exterior.coords)
+    blobs = [polygon_wkb(square), half_disc_wkb(CM_X + 200, GK_Y)]
+    path = write_wkb(tmp_path / "curve.gpkg", blobs)
+    with pytest.raises(NotImplementedError, match="Nonlinear"):
+        pyogrio.read_dataframe(path, use_arrow=True)  # what refused the whole file before
+    read = read_layer(path)
+    assert read.broken == []
+    [warned] = read.warned
+    assert (warned.feature, warned.id, warned.code) == (2, "P2", "curved_geometry")
+    assert warned.reason.startswith("a CURVEPOLYGON (curves, as CAD and FME write them)")
+    measured = gross_area_mu(read.frame)
+    assert measured[0] == pytest.approx(15.0, rel=1e-9)
+    # pi * 50² / 2 m²; at a point every 0.5° of arc the chords miss 1.3e-5 of it.
+    assert measured[1] == pytest.approx(HALF_DISC_MU, rel=2e-5)
+    assert "differs from the curve's by about 0.0001 mu" in warned.reason
+
+
+def test_a_feature_across_the_antimeridian_is_named_not_the_file_refused(tmp_path):
+    good = box(105.96, 32.32, 105.961, 32.321)
+    wrapped = Polygon([(179.9, 32.3), (-179.9, 32.3), (-179.9, 32.31), (179.9, 32.31)])
+    path = tmp_path / "wrap.gpkg"
+    parcels(crs="EPSG:4490", geoms=[good, wrapped, good]).to_file(path)
+    read = read_layer(path)
+    [broken] = read.broken
+    assert (broken.feature, broken.id) == (2, "P-2")
+    assert "longitudes jump from -179.9 to 179.9 across the antimeridian" in broken.reason
+    assert read.frame.geometry.isna().tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("成果.zip", {"说明.docx": b"PK"}, r"成果\.zip: .*holds no shapefile .*only: 说明\.docx"),
+        ("parcels.zip", None, r"parcels\.zip: .*not a zip archive"),
+        ("界址点.txt", b"[\xca\xf4\xd0\xd4]", r"界址点\.txt: .*a text file"),
+        ("projects.csv", b"project_id\nJ1\n", r"projects\.csv: a table without geometry"),
+    ],
+)
+def test_files_that_are_not_layers_are_refused_naming_what_they_hold(
+    tmp_path, name, content, expected
+):
+    path = tmp_path / name
+    if isinstance(content, dict):
+        with zipfile.ZipFile(path, "w") as archive:
+            for member, data in content.items():
+                archive.writestr(member, data)
+    else:
+        path.write_bytes(content or b"Rar!\x1a\x07\x00")
+    with pytest.raises(InputError, match=expected) as err:
+        read_layer(path)
+    assert "GeoPackage (.gpkg)" in str(err.value)
+    assert "CSV:path" not in str(err.value)
+    assert str(path) in err.value.text("zh")
+
+
+def test_path_layer_is_split_only_when_the_whole_does_not_exist(tmp_path):
+    path = tmp_path / "park.gpkg"
+    parcels().to_file(path, layer="parcels")
+    assert split_layer(f"{path}:parcels") == (path, "parcels")
+    assert split_layer(str(path)) == (path, None)
+    odd = tmp_path / "a:b.gpkg"  # a name with a colon is taken whole
+    odd.write_bytes(b"")
+    assert split_layer(str(odd)) == (odd, None)
+    with pytest.raises(InputError, match=r"PATH:LAYER"):
+        split_layer(f"{tmp_path / 'none.gpkg'}:parcels")
+    with pytest.raises(InputError):
+        split_layer(f"{path}:sub/dir")  # a layer holds no path separator

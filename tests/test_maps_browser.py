@@ -28,7 +28,7 @@ from parkgis.maps import park_map, save_map
 from parkgis.maps.gcj02 import wgs84_to_gcj02
 from parkgis.measure.area import gross_area_mu
 from parkgis.model.vocab import ACQUISITION
-from tests.conftest import GK_X, GK_Y, REPO
+from tests.conftest import GK_X, GK_Y, REPO, needs
 from tests.test_maps import KEY, TEMPLATE, XSS, fabric_park, make_park
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,10 +43,9 @@ ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium); "
-    ".ci/run installs it",
+pytestmark = needs(
+    CHROMIUM.exists(),
+    "Debian's Chromium is not at /usr/bin/chromium (apt-get install chromium; .ci/run installs it)",
 )
 
 

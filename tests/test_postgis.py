@@ -22,7 +22,7 @@ from parkgis.io.store import read_park, record_park_changes, write_park
 from parkgis.model.history import StatusChange, events_of
 from tests.test_atomic import same
 
-AT = "2013-07-02T09:00:00+08:00"
+AT = "2013-07-10T09:00:00+08:00"  # after every change it records
 
 
 def run(*args: str, ok: tuple[int, ...] = (0,)):
@@ -33,8 +33,8 @@ def run(*args: str, ok: tuple[int, ...] = (0,)):
 
 @pytest.fixture
 def folder(tmp_path):
-    """A copy of the bundled park with two recorded changes."""
-    path = tmp_path / "yuanba"
+    """A copy of the bundled park (a park GeoPackage) with two recorded changes."""
+    path = tmp_path / "yuanba.gpkg"
     write_park(read_park(), path)
     record_park_changes(
         path,
@@ -58,7 +58,7 @@ def store(postgis_db, folder):
 
 def test_push_and_pull_round_trip(store, folder, tmp_path):
     assert same(postgis.read_park(store), read_park(folder))
-    pulled = tmp_path / "pulled"
+    pulled = tmp_path / "pulled.gpkg"
     run("db", "pull", "--store", store, "-o", str(pulled))
     assert same(read_park(pulled), read_park(folder))
     assert postgis.list_parks(store) == ["yuanba"]
@@ -217,3 +217,160 @@ def test_two_processes_500_changes_each_lose_nothing(store):
         assert chain[0].from_ == initial[parcel]
         assert all(a.to == b.from_ for a, b in itertools.pairwise(chain))
         assert status[parcel] == chain[-1].to  # the table says what the log says
+
+
+# --------------------------------------------------------------------------- as a DBA would
+
+
+def _catalogue(store, query, *params):
+    import psycopg
+
+    conninfo, _ = postgis.split_store_url(store)
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute(query, params or None).fetchall()
+
+
+def test_keys_spatial_indexes_and_foreign_keys(store):
+    keys = _catalogue(
+        store,
+        "SELECT tc.table_name, kcu.column_name FROM information_schema.table_constraints tc "
+        "JOIN information_schema.key_column_usage kcu USING (constraint_schema, constraint_name) "
+        "WHERE tc.table_schema = 'park_yuanba' AND tc.constraint_type = 'PRIMARY KEY' "
+        "ORDER BY 1",
+    )
+    assert keys == [("events", "seq"), ("parcels", "parcel_id"), ("projects", "project_id")]
+    gist = _catalogue(
+        store,
+        "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'park_yuanba' "
+        "AND indexdef ILIKE '%USING gist (geometry)%' ORDER BY 1",
+    )
+    assert [t for t, _ in gist] == ["constraints", "parcels"]
+    foreign = _catalogue(
+        store,
+        "SELECT conrelid::regclass::text, confrelid::regclass::text, pg_get_constraintdef(oid) "
+        "FROM pg_constraint WHERE contype = 'f' AND connamespace = 'park_yuanba'::regnamespace "
+        "ORDER BY 2",
+    )
+    assert [(a, b) for a, b, _ in foreign] == [
+        ("park_yuanba.events", "park_yuanba.parcels"),
+        ("park_yuanba.events", "park_yuanba.projects"),
+    ]
+    assert "REFERENCES park_yuanba.parcels(parcel_id)" in foreign[0][2]
+    # The keys hold the log to its rows: a parcel event names a parcel, a project's a project.
+    rows = _catalogue(
+        store,
+        "SELECT entity, parcel_id, project_id FROM park_yuanba.events ORDER BY seq",
+    )
+    assert rows == [("parcel", "YB-R-01", None), ("project", None, "P16")]
+
+
+def test_a_parcel_with_a_history_cannot_be_deleted_nor_an_event_for_no_parcel(store):
+    import psycopg
+
+    conninfo, _ = postgis.split_store_url(store)
+    with psycopg.connect(conninfo) as conn, pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute("DELETE FROM park_yuanba.parcels WHERE parcel_id = 'YB-R-01'")
+    with psycopg.connect(conninfo) as conn, pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute(
+            'INSERT INTO park_yuanba.events (entity, entity_id, field, date, recorded_at, "by") '
+            "VALUES ('parcel', 'NO-SUCH', 'acquisition_status', '2013-08-01', %s, 'x')",
+            (AT,),
+        )
+
+
+def test_push_refuses_a_repeated_parcel_id(postgis_db, folder):
+    park = read_park(folder)
+    parcels = park.parcels.copy()
+    parcels.loc[parcels.index[1], "parcel_id"] = parcels["parcel_id"].iloc[0]
+    with pytest.raises(DataError, match="parcel_id repeated"):
+        postgis.push_park(park.replace(parcels=parcels), f"{postgis_db}?park=bad")
+    assert postgis.list_parks(postgis_db) == []
+
+
+def _grid_park(n):
+    import geopandas as gpd
+    from shapely import box
+
+    from parkgis.model.park import Manifest, Park
+
+    side = int(n**0.5) + 1
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": [f"G-{i:05d}" for i in range(n)],
+            "acquisition_status": ["acquired"] * n,
+            "declared_area_mu": [15.0] * n,
+        },
+        geometry=[
+            box(590_000 + (i % side) * 110, 3_577_000 + (i // side) * 110,
+                590_100 + (i % side) * 110, 3_577_100 + (i // side) * 110)
+            for i in range(n)
+        ],
+        crs="EPSG:4544",
+    )  # fmt: skip
+    return Park(manifest=Manifest(name="grid"), parcels=parcels)
+
+
+def test_a_10k_parcel_push_is_one_transaction(postgis_db):
+    url = f"{postgis_db}?park=grid"
+    seen = []
+    postgis.push_park(_grid_park(10_000), url, progress=lambda done, total: seen.append(done))
+    assert seen[-1] == 10_000 and len(seen) > 5 and seen == sorted(seen)
+    (xids,) = _catalogue(
+        url,
+        "SELECT count(DISTINCT p.xmin::text), min(p.xmin::text), "
+        "(SELECT xmin::text FROM parkgis.parks WHERE name = 'grid') FROM park_grid.parcels p",
+    )
+    assert xids[0] == 1 and xids[1] == xids[2]  # every row written by the same transaction
+    assert _catalogue(url, "SELECT count(*) FROM park_grid.parcels") == [(10_000,)]
+
+
+PUSHER = r"""
+import sys, time
+from parkgis.io import postgis
+from tests.test_postgis import _grid_park
+
+def progress(done, total):
+    if done >= total // 2:
+        print("halfway", flush=True)
+        time.sleep(120)
+
+postgis.push_park(_grid_park(10_000), sys.argv[1], progress=progress)
+print("pushed", flush=True)
+"""
+
+
+def test_killed_mid_push_leaves_nothing(postgis_db):
+    import signal
+    import time
+
+    url = f"{postgis_db}?park=grid"
+    with subprocess.Popen(
+        [sys.executable, "-c", PUSHER, url],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as pusher:  # fmt: skip
+        try:
+            assert pusher.stdout.readline().strip() == "halfway", pusher.stderr.read()
+            # Mid-COPY: the rows so far are in the server, in the open transaction.
+            pusher.send_signal(signal.SIGKILL)
+        finally:
+            if pusher.poll() is None:
+                pusher.kill()
+            pusher.communicate(timeout=30)
+    assert pusher.returncode == -signal.SIGKILL
+    for _ in range(100):  # the server notices the closed connection and rolls back
+        busy = _catalogue(
+            postgis_db + "?park=x",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state <> 'idle'",
+        )
+        if busy == [(0,)]:
+            break
+        time.sleep(0.1)
+    assert postgis.list_parks(postgis_db) == []
+    schemas = _catalogue(
+        postgis_db + "?park=x",
+        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'park_%'",
+    )
+    assert schemas == []
+    postgis.push_park(_grid_park(100), url)  # and the store takes the park afterwards
+    assert postgis.list_parks(postgis_db) == ["grid"]

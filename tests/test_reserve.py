@@ -138,13 +138,85 @@ def test_projects_waiting_and_excluded_are_named():
     }  # fmt: skip
 
 
-def test_as_of_counts_overdue_land_in_its_quarter():
+def test_overdue_land_is_shown_as_overdue_never_as_arriving():
+    # On 2014-05-10, C (pipeline 80, expected 2014-02-15) is overdue: it is not counted in
+    # any quarter. H (expected 2014-02-01) gives no supply, so it is not listed. Supply:
+    # available 130, D 40 in 2014Q3 (170), E 200 in 2014Q4 (370): demand 280 met in 2014Q4.
     park, table = _hand_park()
     f = reserve_figures(park, buildable=table, as_of="2014-05-10")
-    rows = [(q["quarter"], q["overdue_mu"], q["supply_mu"], q["shortfall_mu"])
-            for q in f["by_quarter"]]  # fmt: skip
-    assert rows == [("2014Q2", 80, 210, 70), ("2014Q3", 0, 250, 30), ("2014Q4", 0, 450, 0)]
+    rows = [(q["quarter"], q["new_pipeline_mu"], q["overdue_mu"], q["supply_mu"],
+             q["shortfall_mu"], q["surplus_mu"]) for q in f["by_quarter"]]  # fmt: skip
+    assert rows == [
+        ("2014Q2", 0, 80, 130, 150, 0),
+        ("2014Q3", 40, 80, 170, 110, 0),
+        ("2014Q4", 0, 80, 370, 0, 90),
+    ]
     assert f["as_of"] == "2014-05-10"
+    assert (f["pipeline_overdue_mu"], f["reserve_overdue_mu"], f["overdue_mu"]) == (80, 0, 80)
+    assert (f["unscheduled_mu"], f["reserve_unscheduled_mu"]) == (60, 60)
+    assert f["overdue_parcels"] == [
+        {"parcel_id": "C", "name": None, "zone": "北区", "role": "pipeline",
+         "expected_acquisition": "2014-02-15", "supply_mu": 80.0}
+    ]  # fmt: skip
+    assert (f["shortfall_after_scheduled_mu"], f["surplus_after_scheduled_mu"]) == (0, 90)
+    assert f["shortfall_closes_in"] == "2014Q4"
+    # The capacity figures still count all the land, overdue and undated included.
+    assert (f["shortfall_after_reserve_mu"], f["surplus_after_reserve_mu"]) == (0, 230)
+    # Later, everything dated is overdue: nothing arrives, the shortfall never closes.
+    late = reserve_figures(park, buildable=table, as_of="2015-01-01")
+    assert [(q["quarter"], q["overdue_mu"], q["supply_mu"], q["shortfall_mu"])
+            for q in late["by_quarter"]] == [("2015Q1", 320, 130, 150)]  # fmt: skip
+    assert late["shortfall_closes_in"] is None
+    assert late["shortfall_after_scheduled_mu"] == 150
+    # Without a date nothing is judged: every expected date is taken at its word.
+    assert reserve_figures(park, buildable=table)["overdue_mu"] == 0
+
+
+def test_land_expected_on_the_as_of_day_is_not_overdue():
+    park, table = _hand_park()
+    f = reserve_figures(park, buildable=table, as_of="2014-02-15")
+    assert f["overdue_mu"] == 0  # C is due that very day; H gives no supply
+    assert f["by_quarter"][0] == {
+        "quarter": "2014Q1", "new_pipeline_mu": 80.0, "new_reserve_mu": 0.0, "overdue_mu": 0.0,
+        "supply_mu": 210.0, "demand_mu": 280.0, "shortfall_mu": 70.0, "surplus_mu": 0.0,
+    }  # fmt: skip
+
+
+def _yuanba_timeline(as_of: str) -> tuple[dict, list[tuple]]:
+    f = reserve_figures(read_park(bundled_park_path()), as_of=as_of)
+    keys = ("new_reserve_mu", "overdue_mu", "supply_mu", "shortfall_mu")
+    rows = [(q["quarter"], *(round(q[k], 2) for k in keys)) for q in f["by_quarter"]]
+    return f, rows
+
+
+def test_yuanba_today_all_reserve_is_overdue_and_the_shortfall_never_closes():
+    """2026-12-01: the reserve's dates (2013-12-31 … 2014-09-30) have all passed."""
+    f, rows = _yuanba_timeline("2026-12-01")
+    assert rows == [("2026Q4", 0.0, 694.65, 0.0, 190.0)]
+    assert round(f["reserve_mu"], 2) == round(f["overdue_mu"], 2) == 694.65
+    assert f["available_mu"] == 0 and f["demand_mu"] == 190
+    assert f["shortfall_after_scheduled_mu"] == 190
+    assert f["shortfall_closes_in"] is None
+    assert [(p["parcel_id"], p["expected_acquisition"]) for p in f["overdue_parcels"]] == [
+        ("YB-R-01", "2013-12-31"), ("YB-R-02", "2014-03-31"), ("YB-R-03", "2014-03-31"),
+        ("YB-R-04", "2014-06-30"), ("YB-R-05", "2014-06-30"), ("YB-R-06", "2014-09-30"),
+    ]  # fmt: skip
+
+
+def test_yuanba_at_the_report_date_the_reserve_closes_the_shortfall_in_2014q1():
+    """2013-06-30: the assumed dates lie ahead; 150 mu in 2013Q4, 244.65 more in 2014Q1."""
+    f, rows = _yuanba_timeline("2013-06-30")
+    assert rows == [
+        ("2013Q2", 0.0, 0.0, 0.0, 190.0),
+        ("2013Q3", 0.0, 0.0, 0.0, 190.0),
+        ("2013Q4", 150.0, 0.0, 150.0, 40.0),
+        ("2014Q1", 244.65, 0.0, 394.65, 0.0),
+        ("2014Q2", 180.0, 0.0, 574.65, 0.0),
+        ("2014Q3", 120.0, 0.0, 694.65, 0.0),
+    ]
+    assert f["overdue_mu"] == 0 and f["overdue_parcels"] == []
+    assert f["shortfall_closes_in"] == "2014Q1"
+    assert round(f["surplus_after_scheduled_mu"], 2) == 504.65
 
 
 def test_scenario_assumes_a_zone_acquired():
@@ -238,8 +310,8 @@ def test_quarters():
 
 
 @pytest.mark.skipif(
-    not (bundled_park_path() / "park.toml").is_file(),
-    reason="data/parcels/yuanba not generated yet (scripts/make_yuanba.py)",
+    not bundled_park_path().is_file(),
+    reason="data/parcels/yuanba.gpkg not generated yet (scripts/make_yuanba.py)",
 )
 def test_bundled_park_tells_what_the_report_says():
     park = read_park()

@@ -7,16 +7,16 @@ tables. The report's figures are typed in here from the report itself
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 from pandas.testing import assert_frame_equal
 
-from parkgis.io.store import read_park, write_park
+from parkgis.check.problems import find_problems
+from parkgis.io.store import bundled_park_path, read_park, write_park
 from parkgis.measure.area import gross_area_mu
 from parkgis.model.schema import TABLES
 from parkgis.sample import INTENDED_AREA_MU, REPORT_YEAR, build_yuanba
@@ -280,9 +280,53 @@ def test_the_park_store_round_trips_the_sample(park, tmp_path):
 
 
 def test_find_problems_reports_no_error(park):
-    try:
-        validate = importlib.import_module("parkgis.check.problems")
-    except ModuleNotFoundError:
-        pytest.skip("parkgis.check.problems is not written yet")
-    errors = [p for p in validate.find_problems(park) if p.severity == "error"]
+    errors = [p for p in find_problems(park) if p.severity == "error"]
     assert errors == []
+
+
+def test_the_bundled_files_are_what_the_builder_writes(park, tmp_path):
+    """data/parcels/yuanba.gpkg is scripts/make_yuanba.py's output for today's sample.py.
+
+    Every table of the GeoPackage is compared by content, row by row, exactly
+    (geometries as identical blobs), and each layer as pyogrio reads it. When
+    sample.py changes, run ``python scripts/make_yuanba.py`` and commit the result.
+    """
+    import sqlite3
+
+    from parkgis.io.gpkg import create_park
+
+    bundled = bundled_park_path()
+    built = create_park(park, tmp_path / "yuanba.gpkg", journal="delete",
+                        stamp="2013-07-01T00:00:00.000Z")  # fmt: skip
+
+    def tables(path):
+        con = sqlite3.connect(path)
+        try:
+            names = [r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger') "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name")]  # fmt: skip
+            schema = con.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+            out = {"schema": sorted(map(tuple, schema.fetchall()), key=str)}
+            for name in names:
+                if con.execute("SELECT type FROM sqlite_master WHERE name = ?",
+                               (name,)).fetchone()[0] == "table":  # fmt: skip
+                    rows = con.execute(f'SELECT * FROM "{name}" ORDER BY rowid').fetchall()
+                    if name == "gpkg_contents":  # last_change: when QGIS's table was added
+                        rows = [r[:4] + r[5:] for r in rows]
+                    out[name] = rows
+            return out
+        finally:
+            con.close()
+
+    assert tables(bundled) == tables(built)
+    layers = pyogrio.list_layers(built).tolist()
+    assert pyogrio.list_layers(bundled).tolist() == layers
+    for layer, kind in layers:
+        if kind is None:
+            continue
+        a, b = (pyogrio.read_dataframe(f, layer=layer) for f in (bundled, built))
+        assert a.crs == b.crs, layer
+        assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"), check_exact=True)
+        assert (
+            shapely.to_wkb(a.geometry.values).tolist() == shapely.to_wkb(b.geometry.values).tolist()
+        ), layer

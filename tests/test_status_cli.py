@@ -28,9 +28,9 @@ def run(*args: str, ok: tuple[int, ...] = (0,)):
 @pytest.fixture
 def park(tmp_path):
     """A copy of the bundled park, made the way the README says."""
-    folder = tmp_path / "yuanba"
-    run("copy", "-o", str(folder))
-    return folder
+    path = tmp_path / "yuanba.gpkg"
+    run("copy", "-o", str(path))
+    return path
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_refusals_name_the_way_out(park, tmp_path):
     assert "parkgis copy" in result.output  # no park named: the bundled sample is not changed
     result = run("status", "set", "YB-R-01", "acquiring", "--park", str(bundled_park_path()),
                  "--date", "2013-07-01", *BY, ok=(2,))  # fmt: skip
-    assert "bundled sample park" in result.output and "parkgis copy" in result.output
+    assert "随附的示例园区" in result.output and "parkgis copy" in result.output
     result = run("status", "set", "YB-R-01", "建好了", "--park", str(park), "--date",
                  "2013-07-01", *BY, ok=(2,))  # fmt: skip
     assert "neither an acquisition status nor a project stage" in result.output
@@ -180,7 +180,7 @@ def test_import_update_records_the_differences_as_events(tmp_path, three_parcels
     three_parcels.to_crs(4490).to_file(first)
     changed = three_parcels.assign(acquisition_status=["leveled", "acquiring", "supplied"])
     changed.to_crs(4490).to_file(newer)
-    park = tmp_path / "tiny"
+    park = tmp_path / "tiny.gpkg"
     run("import", str(first), "-o", str(park))
     result = run("import", str(newer), "-o", str(park), ok=(2,))
     assert "--update" in result.output
@@ -200,11 +200,129 @@ def test_import_update_records_the_differences_as_events(tmp_path, three_parcels
 
 
 def test_copy_as_of_keeps_the_log_up_to_the_date(moved, tmp_path):
-    old = tmp_path / "old"
+    old = tmp_path / "old.gpkg"
     run("copy", str(moved), "--as-of", "2013-08-01", "-o", str(old))
     park = read_park(old)
     assert park.events["to"].tolist() == ["acquiring"]
     status = park.parcels.set_index("parcel_id")["acquisition_status"]
     assert status["YB-R-01"] == "acquiring"
     pd.testing.assert_frame_equal(park.targets, read_park(moved).targets)
-    assert "already a park" in run("copy", "-o", str(old), ok=(2,)).output
+    assert "already a park" in run("--lang", "en", "copy", "-o", str(old), ok=(2,)).output
+
+
+def test_a_change_dated_in_the_future_is_refused(park, tmp_path, three_parcels):
+    today = dt.date.today().isoformat()
+    result = run("--lang", "en", "status", "set", "YB-R-01", "征收中", "--park", str(park),
+                 "--date", "2099-01-01", *BY, ok=(1,))  # fmt: skip
+    assert "is dated 2099-01-01, after today" in result.output
+    assert f"({today})" in result.output and "--date" in result.output
+    assert len(read_park(park).events) == 0  # nothing was recorded
+    zh = run("status", "set", "YB-R-01", "征收中", "--park", str(park), "--date", "2099-01-01",
+             *BY, ok=(1,))  # fmt: skip
+    assert f"的日期为 2099-01-01，晚于今天（{today}）" in zh.output
+    # The same for a newer ledger imported with --update.
+    first, newer = tmp_path / "v1.geojson", tmp_path / "v2.geojson"
+    three_parcels.to_crs(4490).to_file(first)
+    three_parcels.assign(acquisition_status="supplied").to_crs(4490).to_file(newer)
+    tiny = tmp_path / "tiny.gpkg"
+    run("import", str(first), "-o", str(tiny))
+    result = run("--lang", "en", "import", str(newer), "-o", str(tiny), "--update", "--date",
+                 "2099-01-01", *BY, ok=(1,))  # fmt: skip
+    assert f"the update of the park is dated 2099-01-01, after today ({today})" in result.output
+    assert len(read_park(tiny).events) == 0
+
+
+def test_reserve_as_of_leaves_out_projects_signed_later():
+    # P21 佳龙工艺品 40, P22 佳南木制品 60, P23 清洁能源汽车改装 80 were signed on 2013-06-28
+    # and hold no land; P24 标准化厂房 (10, no signing date) is the only demand left on 1 January.
+    def figures(*extra):
+        return json.loads(run("reserve", "--format", "json", *extra).output)
+
+    early, late = figures("--as-of", "2013-01-01"), figures("--as-of", "2013-06-30")
+    assert early["demand_mu"] == 10.0
+    assert [(p["project_id"], p["need_mu"]) for p in early["projects_waiting"]] == [("P24", 10.0)]
+    assert [
+        (p["project_id"], p["stage"], p["reason"], p["need_mu"])
+        for p in early["projects_excluded"]
+        if p["reason"] == "not_yet_signed"
+    ] == [("P21", None, "not_yet_signed", 40.0), ("P22", None, "not_yet_signed", 60.0),
+          ("P23", None, "not_yet_signed", 80.0)]  # fmt: skip
+    assert late["demand_mu"] == 190.0
+    assert not [p for p in late["projects_excluded"] if p["reason"] == "not_yet_signed"]
+
+
+def test_import_update_retires_a_parcel_and_keeps_the_old_boundary(tmp_path, three_parcels):
+    """A newer ledger lacks C and moves B's boundary: both are events, nothing is lost."""
+    from shapely import affinity
+
+    from parkgis.measure.area import gross_area_mu
+
+    first, newer = tmp_path / "v1.gpkg", tmp_path / "v2.gpkg"
+    three_parcels.to_file(first, layer="parcels")
+    moved_b = three_parcels.copy()
+    moved_b.loc[1, "geometry"] = affinity.scale(
+        moved_b.geometry.iloc[1], xfact=1.5, origin=(*moved_b.geometry.iloc[1].bounds[:2], 0)
+    )
+    moved_b.loc[1, "name"] = "乙地块(扩)"
+    moved_b.iloc[:2].to_file(newer, layer="parcels")
+    park = tmp_path / "park.gpkg"
+    run("import", str(first), "-o", str(park))
+    before = read_park(park)
+    result = run("import", str(newer), "-o", str(park), "--update", "--date", "2024-06-30",
+                 *BY, "--note", "6月台账")  # fmt: skip
+    assert "C retired" in result.output and "B geometry: 1 → 2" in result.output
+    now = read_park(park)
+    assert now.parcels["parcel_id"].tolist() == ["A", "B"]  # C is out of today's park
+    assert [r for r in now.retired["parcel_id"]] == ["C"]  # ... and kept in the file
+    then = read_park(park, as_of=dt.date(2024, 6, 29))
+    assert then.parcels["parcel_id"].tolist() == ["A", "B", "C"]
+    area = dict(zip(then.parcels["parcel_id"], gross_area_mu(then.parcels), strict=True))
+    was = dict(zip(before.parcels["parcel_id"], gross_area_mu(before.parcels), strict=True))
+    assert area == was  # the old boundary, exactly
+    assert then.parcels.set_index("parcel_id").loc["B", "name"] == before.parcels.set_index(
+        "parcel_id").loc["B", "name"]  # fmt: skip
+    assert gross_area_mu(now.parcels).iloc[1] > was["B"]
+    rows = json.loads(run("area", str(park), "--as-of", "2024-06-29", "--format", "json").output)
+    assert [r["parcel_id"] for r in rows] == ["A", "B", "C"]
+    events = json.loads(run("history", "--park", str(park), "--format", "json").output)
+    got = [(e["entity_id"], e["field"], e["from"], e["to"], e["date"], e["by"]) for e in events]
+    assert got == [
+        ("B", "name", before.parcels.set_index("parcel_id").loc["B", "name"], "乙地块(扩)",
+         "2024-06-30", "王工"),
+        ("B", "geometry", "1", "2", "2024-06-30", "王工"),
+        ("C", "retired", None, "true", "2024-06-30", "王工"),
+    ]  # fmt: skip
+    assert events[2]["note"] == "not in the new ledger; 6月台账"
+    for entity_id in ("B", "C"):
+        shown = run("history", entity_id, "--park", str(park), "--format", "json").output
+        shown = json.loads(shown)
+        assert shown and all(e["entity_id"] == entity_id for e in shown)
+    # C comes back in a later ledger: restored, not a new parcel.
+    run("import", str(first), "-o", str(park), "--update", "--date", "2024-07-31", *BY)
+    back = read_park(park)
+    assert back.parcels["parcel_id"].tolist() == ["A", "B", "C"] and back.retired is None
+    assert back.events["field"].tolist()[-3:] == ["name", "geometry", "retired"]
+    assert back.events["to"].tolist()[-1] == "false"
+    assert len(back.versions) == 2  # B's first and second boundaries
+    mid = read_park(park, as_of=dt.date(2024, 7, 1))
+    assert mid.parcels["parcel_id"].tolist() == ["A", "B"]
+
+
+def test_a_park_folder_is_read_but_not_changed(tmp_path, small_park):
+    from parkgis.io.store import write_park
+
+    folder = write_park(small_park, tmp_path / "old")  # the form of earlier versions
+    assert run("area", str(folder), "--format", "json").output
+    result = run("status", "set", "A", "acquiring", "--park", str(folder), "--date",
+                 "2013-07-01", *BY, "--force", ok=(1, 2))  # fmt: skip
+    assert f"parkgis copy {folder} -o {folder}.gpkg" in result.output.replace("\n", "")
+    run("copy", str(folder), "-o", str(tmp_path / "old.gpkg"))
+    converted = read_park(tmp_path / "old.gpkg", private=True)
+    assert converted.manifest == read_park(folder).manifest
+    assert converted.parcels["owner_name"].tolist() == read_park(folder).parcels[
+        "owner_name"].tolist()  # fmt: skip
+    assert "owner_name" not in read_park(tmp_path / "old.gpkg").parcels.columns
+    source = tmp_path / "x.gpkg"
+    small_park.parcels.to_file(source, layer="parcels")
+    result = run("import", str(source), "-o", str(tmp_path / "new"), ok=(1, 2))
+    assert "园区是一个 GeoPackage 文件" in result.output and "new.gpkg" in result.output

@@ -80,8 +80,8 @@ def test_unreadable_period_names_the_metric():
 
 
 @pytest.mark.skipif(
-    not (bundled_park_path() / "park.toml").is_file(),
-    reason="data/parcels/yuanba not generated yet (scripts/make_yuanba.py)",
+    not bundled_park_path().is_file(),
+    reason="data/parcels/yuanba.gpkg not generated yet (scripts/make_yuanba.py)",
 )
 def test_bundled_park_reproduces_the_report():
     park = read_park()

@@ -115,10 +115,17 @@ def test_clean_park_has_no_problems(clean_park):
     validate(clean_park)  # does not raise
 
 
-def test_every_code_has_a_severity():
+def test_every_code_has_a_severity_and_the_docstring_table_agrees():
+    import re
+
+    import parkgis.check.problems as module
+
     assert set(CODES.values()) == {"error", "warning"}
-    warnings = {c for c, s in CODES.items() if s == "warning"}
-    assert warnings == {"area_mismatch", "sliver", "gap", "approximate_value", "doubtful_value"}
+    table = dict(re.findall(r"^([a-z_]+) +(error|warning) ", module.__doc__, re.MULTILINE))
+    assert table == CODES
+    assert {"area_mismatch", "sliver", "gap", "narrow_gap"} <= {
+        c for c, s in CODES.items() if s == "warning"
+    }
 
 
 def test_validate_raises_with_every_error_and_no_warning():
@@ -742,3 +749,33 @@ def test_bad_allocated_area_and_blank_ids():
         ("bad_area", "allocations", 1),
         ("missing_value", "allocations", 2),
     ]
+
+
+def test_open_strip_between_neighbours_is_a_narrow_gap():
+    # B's west edge leans: 2 m from A at the bottom, 1 m at the top; no parcel closes the strip.
+    parcels = parcels_of(
+        [
+            {"parcel_id": "A", "geometry": sq(0, 0, 100)},
+            {"parcel_id": "B", "geometry": Polygon(
+                [(X + 102, Y), (X + 202, Y), (X + 202, Y + 100), (X + 101, Y + 100)])},
+        ]
+    )  # fmt: skip
+    (p,) = find_problems(park_of(parcels))
+    assert (p.code, p.severity, p.parcel_id, p.details["other_parcel_id"]) == (
+        "narrow_gap", "warning", "A", "B"
+    )  # fmt: skip
+    assert p.details["narrowest_m"] == pytest.approx(1.0, abs=1e-9)
+    # From A's corner (100, 0) square to B's leaning edge: 2 m across, cos of the lean.
+    assert p.details["widest_m"] == pytest.approx(2 / (1 + 0.01**2) ** 0.5, abs=1e-9)
+    assert p.details["length_m"] == pytest.approx(100.0, abs=1e-9)
+
+
+def test_strip_wider_than_gap_width_is_not_a_narrow_gap():
+    parcels = parcels_of(
+        [
+            {"parcel_id": "A", "geometry": sq(0, 0, 100)},
+            {"parcel_id": "B", "geometry": sq(104, 0, 100)},
+        ]
+    )
+    assert find_problems(park_of(parcels)) == []
+    assert codes(find_problems(park_of(parcels), gap_width_m=5.0)) == ["narrow_gap"]

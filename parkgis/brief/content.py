@@ -72,17 +72,27 @@ PARK_FIGURES = (
     "available_mu",
     "pipeline_mu",
     "reserve_mu",
+    "overdue_mu",
+    "unscheduled_mu",
     "demand_mu",
     "shortfall_mu",
-    "shortfall_after_pipeline_mu",
+    "shortfall_after_scheduled_mu",
     "shortfall_after_reserve_mu",
     "surplus_after_reserve_mu",
 )
-"""The :func:`~parkgis.land.reserve.reserve_figures` keys a briefing shows, in order."""
+"""The :func:`~parkgis.land.reserve.reserve_figures` keys a briefing shows, in order.
+
+Overdue land and land without an expected date are in the pipeline and
+reserve totals but are never counted as arriving: the shortfall "counting
+land with a date not yet passed" is the one the quarterly timeline ends on;
+the one "if all … arrived" is a capacity, not a forecast.
+"""
 
 _TO_ACQUIRE = ("unacquired", "acquiring")
 _SCENARIO_FIGURES = ("available_mu", "shortfall_mu", "surplus_mu")
 _RISK_ORDER = (
+    "permanent_farmland",
+    "eco_redline",
     "building_without_title",
     "not_approved",
     "no_title",
@@ -131,8 +141,8 @@ class KeyFigure:
     """One key figure: its canonical key, label, value in mu and group.
 
     ``group`` is ``scope`` (land in scope), ``park`` (the park's reserve
-    figures, as ``parkgis reserve``) or ``scenario`` (as ``parkgis reserve
-    --assume``).
+    figures, as ``parkgis reserve --as-of``) or ``scenario`` (as ``parkgis
+    reserve --as-of … --assume``).
     """
 
     key: str
@@ -242,6 +252,21 @@ class CostEstimate:
 
 
 @dataclass(frozen=True)
+class BoundaryTable:
+    """One parcel's 界址点成果表 for the appendix: point rows and its area, as text.
+
+    ``rows`` are (point, X, Y, edge) in the zone ``crs``; ``area`` states the
+    planar Gauss-Kruger area (m², 公顷, mu) and the ellipsoidal mu beside it.
+    """
+
+    parcel_id: str
+    title: str
+    crs: str
+    rows: tuple[tuple[str, str, str, str], ...]
+    area: str
+
+
+@dataclass(frozen=True)
 class AtlasPage:
     """One parcel's page: its id, title and attributes as (label, text)."""
 
@@ -305,10 +330,13 @@ class Briefing:
     changes: Changes | None = None
     cost: CostEstimate | None = None
     atlas: tuple[AtlasPage, ...] = ()
+    boundary_points: tuple[BoundaryTable, ...] = ()
     notes: tuple[str, ...] = ()
     include_private: bool = False
     patches_checked: bool = False
     private_fields: tuple[str, ...] = field(default=())
+    landuse: dict[str, Any] | None = None
+    """The land-use check of the parcels in scope (:func:`parkgis.land.landuse.landuse_figures`)."""
 
 
 def format_number(value: float | None, *, decimals: int = 2) -> str:
@@ -339,7 +367,10 @@ def brief_content(
     since_date: dt.date | None = None,
     patches: gpd.GeoDataFrame | None = None,
     atlas: bool = False,
+    boundary_points: bool = False,
     buildable: pd.DataFrame | None = None,
+    data_notes: Sequence[str] = (),
+    landuse: Mapping[str, gpd.GeoDataFrame | None] | None = None,
 ) -> Briefing:
     """Assemble a land-acquisition briefing for a park, a zone, some parcels or a project.
 
@@ -376,6 +407,15 @@ def brief_content(
         Add one page per parcel in scope.
     buildable
         A :func:`~parkgis.land.buildable.buildable_table` of the park, to reuse.
+    data_notes
+        What the park's reading repaired or left out
+        (:meth:`parkgis.check.reading.Reading.note_texts`): stated first among
+        the briefing's notes, so the figures never go without them.
+    landuse
+        The 三调 layers: ``landuse`` (DLTB), and ``farmland`` and ``redline``
+        if known. The briefing gets the land-use table of the parcels in
+        scope, and the parcels with land inside permanent basic farmland or
+        the red line become risks.
 
     Returns
     -------
@@ -422,10 +462,15 @@ def brief_content(
     to_acquire = [ids[i] for i in np.flatnonzero(in_scope) if _status(park, i) in _TO_ACQUIRE]
     if scope.kind != "park" and to_acquire:
         assume = dict.fromkeys(to_acquire, "acquired")
-        scenario = reserve_figures(park, assume=assume, buildable=table)
+        scenario = reserve_figures(park, assume=assume, as_of=today, buildable=table)
         scenario_args = " ".join(f"--assume {pid}=acquired" for pid in to_acquire)
         key_figures += [
-            KeyFigure(f"scenario_{key}", field_label(key, lang), float(scenario[key]), "scenario")
+            KeyFigure(
+                f"scenario_{key}",
+                t(f"fig_scenario_{key.removesuffix('_mu')}", lang),
+                float(scenario[key]),
+                "scenario",
+            )
             for key in _SCENARIO_FIGURES
         ]
 
@@ -439,7 +484,8 @@ def brief_content(
         _parcel_row(park, i, ids[i], table, days, since, holders, project_names, include_private)
         for i in np.flatnonzero(in_scope)
     )
-    notes = _notes(park, scope, rows, reserve, include_private, scenario_args, lang)
+    notes = (*data_notes, *_notes(park, scope, rows, reserve, include_private, lang))
+    checked = _landuse_check(park, landuse, in_scope)
     return Briefing(
         title=_title(park, scope, lang),
         park_name=park.name,
@@ -456,7 +502,9 @@ def brief_content(
         targets=target_figures(park.targets, today=today),
         parcels=rows,
         projects_waiting=tuple(reserve["projects_waiting"]),
-        risks=_risks(park, scope, ids, in_scope, alloc, table, today, patches, lang),
+        risks=_landuse_risks(
+            _risks(park, scope, ids, in_scope, alloc, table, today, patches, lang), checked, lang
+        ),
         gaps=_gaps(park, scope, today, lang),
         map=_map_data(park, in_scope, ids),
         scenario=scenario,
@@ -464,10 +512,12 @@ def brief_content(
         changes=_changes(park, scope, ids, since, since_park, since_label, since_date, today, lang),
         cost=_cost(park, areas, in_scope),
         atlas=_atlas(park, rows, lang, include_private) if atlas else (),
+        boundary_points=_boundary_tables(park, in_scope, lang) if boundary_points else (),
         notes=notes,
         include_private=include_private,
         patches_checked=patches is not None,
         private_fields=tuple(park.manifest.private_fields),
+        landuse=_scoped_landuse(checked, in_scope),
     )
 
 
@@ -612,13 +662,29 @@ def _scope_figures(
     total = float(scoped["area_mu"].sum())
     acquire = float(scoped.loc[scoped["acquisition_status"].isin(_TO_ACQUIRE), "area_mu"].sum())
     wanted = set(scope.parcel_ids)
-    supply = float(
-        sum(p["supply_mu"] for p in reserve["supply_parcels"] if p["parcel_id"] in wanted)
-    )
+    supply = [p for p in reserve["supply_parcels"] if p["parcel_id"] in wanted]
+
+    def net(role: str, *, overdue: bool | None = None) -> float:
+        return float(
+            sum(
+                p["supply_mu"]
+                for p in supply
+                if p["role"] == role and (overdue is None or bool(p["overdue"]) == overdue)
+            )
+        )
+
     out += [
         KeyFigure("scope_total_mu", t("fig_scope_total", lang), total, "scope"),
         KeyFigure("to_acquire_mu", t("fig_to_acquire", lang), acquire, "scope"),
-        KeyFigure("scope_supply_mu", t("fig_scope_supply", lang), supply, "scope"),
+        KeyFigure("scope_available_mu", t("fig_scope_available", lang), net("available"), "scope"),
+        KeyFigure("scope_pipeline_mu", t("fig_scope_pipeline", lang), net("pipeline"), "scope"),
+        KeyFigure("scope_reserve_mu", t("fig_scope_reserve", lang), net("reserve"), "scope"),
+        KeyFigure(
+            "scope_overdue_mu",
+            t("fig_scope_overdue", lang),
+            net("pipeline", overdue=True) + net("reserve", overdue=True),
+            "scope",
+        ),
     ]
     return out
 
@@ -840,6 +906,69 @@ def _risks(
     return tuple(sorted(risks, key=lambda r: (not r.in_scope, order.get(r.kind, len(order)))))
 
 
+def _landuse_check(
+    park: Park, layers: Mapping[str, gpd.GeoDataFrame | None] | None, in_scope: np.ndarray
+) -> dict[str, Any] | None:
+    """``parkgis landuse`` on the whole park, each parcel marked in scope or not."""
+    if layers is None or layers.get("landuse") is None:
+        return None
+    from parkgis.land.landuse import landuse_figures
+
+    figures = landuse_figures(
+        park.parcels, layers["landuse"], farmland=layers.get("farmland"),
+        redline=layers.get("redline"),
+    )  # fmt: skip
+    figures["in_scope"] = in_scope.tolist()
+    return figures
+
+
+def _scoped_landuse(figures: dict[str, Any] | None, in_scope: np.ndarray) -> dict[str, Any] | None:
+    """The land-use figures of the parcels in scope, with their totals."""
+    if figures is None:
+        return None
+    rows = [r for r, here in zip(figures["parcels"], in_scope.tolist(), strict=True) if here]
+    columns = [c for c in (rows[0] if rows else {}) if c.endswith("_mu")]
+    totals = {c: float(sum(r[c] for r in rows)) for c in columns}
+    keep = ("by_dlbm", "farmland_given", "redline_given", "problems")
+    return {"parcels": rows, "totals": totals, **{k: figures[k] for k in keep}}
+
+
+def _landuse_risks(
+    risks: tuple[Risk, ...], figures: dict[str, Any] | None, lang: str
+) -> tuple[Risk, ...]:
+    """The parcels with land inside permanent basic farmland or the red line, as risks."""
+    if figures is None:
+        return risks
+    from parkgis.model.vocab import VOCABULARIES
+
+    kinds = VOCABULARIES["landuse_risk"]
+    found = list(risks)
+    zh = lang == "zh"
+    for row, here in zip(figures["parcels"], figures["in_scope"], strict=True):
+        for code, column in (("permanent_farmland", "farmland_mu"), ("eco_redline", "redline_mu")):
+            mu = float(row[column])
+            if mu <= 0:
+                continue
+            if code == "permanent_farmland":
+                detail = (
+                    f"{format_number(mu)} 亩位于永久基本农田内（三调），农用地转用须报国务院批准"
+                    if zh
+                    else f"{format_number(mu)} mu inside permanent basic farmland (三调); its "
+                    "conversion needs State Council approval"
+                )
+            else:
+                detail = (
+                    f"{format_number(mu)} 亩位于生态保护红线内"
+                    if zh
+                    else f"{format_number(mu)} mu inside the ecological red line"
+                )
+            pid = str(row["parcel_id"])
+            label, subject = kinds.label(code, lang=lang), _subject(_text(row.get("name")), pid)
+            found.append(Risk(code, label, subject, detail, mu, (pid,), bool(here)))
+    order = {kind: k for k, kind in enumerate(_RISK_ORDER)}
+    return tuple(sorted(found, key=lambda r: (not r.in_scope, order.get(r.kind, len(order)))))
+
+
 def _gaps(park: Park, scope: Scope, today: dt.date, lang: str) -> tuple[GapRow, ...]:
     pick = 0 if lang == "zh" else 1
     if scope.kind == "park":
@@ -1058,17 +1187,50 @@ def _atlas(
     return tuple(pages)
 
 
+def _boundary_tables(park: Park, in_scope: np.ndarray, lang: str) -> tuple[BoundaryTable, ...]:
+    """The 界址点成果表 of the parcels in scope, in the CGCS2000 3-degree zone of the park."""
+    from parkgis.land.boundary_points import boundary_areas, boundary_crs, boundary_points
+
+    parcels = park.parcels[in_scope]
+    parcels = parcels[parcels.geometry.notna() & ~parcels.geometry.is_empty]
+    if not len(parcels):
+        return ()
+    crs = boundary_crs(parcels)
+    points = boundary_points(parcels, crs=crs)
+    out = []
+    for _, a in boundary_areas(parcels, crs=crs).iterrows():
+        mine = points[points["parcel_id"] == a["parcel_id"]]
+        rows = tuple(
+            (
+                p.point,
+                f"{p.x_m:.3f}",
+                f"{p.y_m:.3f}",
+                "" if pd.isna(p.edge_m) else f"{p.edge_m:.3f}",
+            )
+            for p in mine.itertuples()
+        )
+        m2, ha, mu, e = (a["planar_area_m2"], a["planar_area_ha"], a["planar_area_mu"],
+                         a["area_mu"])  # fmt: skip
+        area = (
+            f"平面面积（高斯投影）{m2:,.2f} 平方米 = {ha:.4f} 公顷 = {mu:.4f} 亩；"
+            f"椭球面积 {e:.4f} 亩"
+            if lang == "zh"
+            else f"Planar Gauss-Kruger area {m2:,.2f} m² = {ha:.4f} ha = {mu:.4f} mu; "
+            f"ellipsoidal {e:.4f} mu"
+        )
+        title = _subject(a["name"], a["parcel_id"])
+        out.append(BoundaryTable(str(a["parcel_id"]), title, f"EPSG:{crs.to_epsg()}", rows, area))
+    return tuple(out)
+
+
 def _notes(
     park: Park,
     scope: Scope,
     rows: tuple[ParcelRow, ...],
     reserve: Mapping[str, Any],
     include_private: bool,
-    scenario_args: str,
     lang: str,
 ) -> tuple[str, ...]:
-    from parkgis import __version__
-
     notes = []
     undated = sum(1 for r in rows if r.status_since is None)
     if undated:
@@ -1083,14 +1245,11 @@ def _notes(
                 mu=format_number(need[0] if need else 0.0),
             )
         )
-    if scenario_args:
-        notes.append(t("note_scenario_parcels", lang, args=scenario_args))
     geometry = park.manifest.settings.get("geometry")
     if isinstance(geometry, str) and geometry.strip():
         notes.append(t("note_geometry", lang, text=geometry.strip()))
     if include_private and park.manifest.private_fields:
         notes.append(t("note_private", lang))
-    notes.append(t("note_software", lang, version=__version__))
     return tuple(notes)
 
 
@@ -1160,10 +1319,6 @@ def _subject(name: object, pid: object) -> str:
     if name_text and pid_text:
         return f"{name_text} ({pid_text})"
     return name_text or pid_text or "—"
-
-
-
-
 
 
 def _text(value: object) -> str | None:

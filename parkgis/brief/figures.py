@@ -26,7 +26,9 @@ import io
 import math
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +43,11 @@ __all__ = [
     "FontChoice",
     "choose_font",
     "find_cjk_font",
+    "quarter_series",
     "render_figures",
 ]
+
+_IMAGE_FORMAT: ContextVar[str] = ContextVar("parkgis_image_format", default="png")
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -136,22 +141,28 @@ def choose_font(lang: str, *, font: str = "auto") -> FontChoice:
     return FontChoice(family, lang)
 
 
-def render_figures(b: Briefing, keys: Iterable[str], *, font: str = "auto") -> dict[str, bytes]:
-    """Draw the pictures named by ``keys`` as PNG bytes.
+def render_figures(
+    b: Briefing, keys: Iterable[str], *, font: str = "auto", image_format: str = "png"
+) -> dict[str, bytes]:
+    """Draw the pictures named by ``keys`` as PNG (or, ``image_format="svg"``, SVG) bytes.
 
     Keys: ``map``, ``status_chart``, ``quarter_chart``, ``target_chart`` and
-    ``atlas:<parcel id>``.
+    ``atlas:<parcel id>``. SVG keeps the map and charts as vectors (the PDF
+    briefing uses it); its text is drawn as outlines, so no font is needed
+    to show it.
     """
     import matplotlib
 
     choice = choose_font(b.lang, font=font)
+    token = _IMAGE_FORMAT.set(image_format)
     rc = {
+        "svg.hashsalt": "parkgis",
         "font.family": "sans-serif",
         "font.sans-serif": [*([choice.family] if choice.family else []), "DejaVu Sans"],
         "axes.unicode_minus": False,
     }
     out = {}
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(rc), _format_reset(token):
         for key in keys:
             if key == "map":
                 out[key] = _map_png(b, choice)
@@ -166,6 +177,14 @@ def render_figures(b: Briefing, keys: Iterable[str], *, font: str = "auto") -> d
             else:
                 raise KeyError(f"no figure {key!r}")
     return out
+
+
+@contextmanager
+def _format_reset(token: Any) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        _IMAGE_FORMAT.reset(token)
 
 
 # --------------------------------------------------------------------------- text
@@ -443,15 +462,24 @@ def _status_png(b: Briefing, choice: FontChoice) -> bytes:
 def _quarter_png(b: Briefing, choice: FontChoice) -> bytes:
     from matplotlib.figure import Figure
 
-    quarters = b.reserve["by_quarter"]
-    names = [q["quarter"] for q in quarters]
-    supply = [q["supply_mu"] for q in quarters]
-    demand = [q["demand_mu"] for q in quarters]
-    short = [q["shortfall_mu"] for q in quarters]
+    series = quarter_series(b)
+    names, supply, demand = series["quarter"], series["supply_mu"], series["demand_mu"]
+    short, overdue = series["shortfall_mu"], series["overdue_mu"]
     fig = Figure(figsize=(_TEXT_WIDTH_IN, 2.8), dpi=_DPI)
     ax = fig.add_axes((0.09, 0.22, 0.88, 0.72))
     x = list(range(len(names)))
     ax.bar(x, supply, width=0.6, color="#66bd63", label=t("chart_supply", choice.lang))
+    if any(v > 0 for v in overdue):
+        # Overdue land beside each bar, outlined only: it is not counted as supply.
+        ax.bar(
+            [k + 0.38 for k in x],
+            overdue,
+            width=0.14,
+            fill=False,
+            edgecolor="#7f7f7f",
+            linestyle="--",
+            label=t("chart_overdue", choice.lang),
+        )
     steps_x = [v for k in x for v in (k - 0.45, k + 0.45)]
     steps_y = [v for d in demand for v in (d, d)]
     ax.plot(steps_x, steps_y, color="#08306b", linewidth=1.5, label=t("chart_demand", choice.lang))
@@ -481,11 +509,23 @@ def _quarter_png(b: Briefing, choice: FontChoice) -> bytes:
     ax.set_xticks(x, names)
     ax.set_ylabel(t("chart_mu", choice.lang), fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.set_ylim(0, max([*supply, *[s + d for s, d in zip(supply, short, strict=True)], 1.0]) * 1.15)
+    top = [*supply, *overdue, *[s + d for s, d in zip(supply, short, strict=True)], 1.0]
+    ax.set_ylim(0, max(top) * 1.15)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=7, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize=7, frameon=False)
     return _png(fig)
+
+
+def quarter_series(b: Briefing) -> dict[str, list[Any]]:
+    """What the quarterly chart draws, per quarter: the reserve timeline's own figures.
+
+    ``supply_mu`` (green bars) counts only available land and land whose
+    expected date has not passed; ``shortfall_mu`` is shaded above it;
+    ``overdue_mu`` is outlined beside it, not counted.
+    """
+    keys = ("quarter", "supply_mu", "demand_mu", "shortfall_mu", "overdue_mu")
+    return {key: [q.get(key, 0.0) for q in b.reserve["by_quarter"]] for key in keys}
 
 
 def _target_png(b: Briefing, choice: FontChoice) -> bytes:
@@ -537,6 +577,10 @@ def _target_png(b: Briefing, choice: FontChoice) -> bytes:
 
 
 def _png(fig: Any) -> bytes:
+    """The figure as PNG, or as SVG when :func:`render_figures` was asked for SVG."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
+    if _IMAGE_FORMAT.get() == "svg":
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    else:
+        fig.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()

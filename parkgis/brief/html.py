@@ -1,7 +1,7 @@
 """Write a briefing as one self-contained, printable HTML page.
 
-Pictures are inlined as ``data:`` URIs and the stylesheet is in the page, so
-the file opens anywhere, with no network. Print CSS sets A4 pages
+Pictures (PNG, or SVG for the PDF) are inlined as ``data:`` URIs and the
+stylesheet is in the page, so the file opens anywhere, with no network. Print CSS sets A4 pages
 (``@page { size: A4 }``), repeats table headers on every page, keeps figures
 and table rows whole, and starts each atlas page on a new sheet. Every piece
 of text is escaped with :func:`html.escape`: a parcel named
@@ -98,14 +98,22 @@ def html_text(b: Briefing, blocks: list[Block], figures: dict[str, bytes]) -> st
         elif isinstance(block, Table):
             parts.append(_table(block))
         elif isinstance(block, Figure):
-            data = base64.b64encode(figures[block.key]).decode("ascii")
+            picture = figures[block.key]
+            data = base64.b64encode(picture).decode("ascii")
+            mime = "image/svg+xml" if _is_svg(picture) else "image/png"
             width = f"{min(block.width, 1.0) * 100:.0f}%"
             parts.append(
-                f'<figure><img src="data:image/png;base64,{data}" alt="{e(block.caption)}" '
+                f'<figure><img src="data:{mime};base64,{data}" alt="{e(block.caption)}" '
                 f'style="width:{width}"><figcaption>{e(block.caption)}</figcaption></figure>'
             )
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
+
+
+def _is_svg(picture: bytes) -> bool:
+    """Whether a picture is SVG (the PDF path draws vectors), not PNG."""
+    head = picture[:256].lstrip()
+    return head.startswith((b"<?xml", b"<svg"))
 
 
 def _table(block: Table) -> str:

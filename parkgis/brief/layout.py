@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from parkgis.brief.content import Briefing, ParcelRow, format_number
+from parkgis.brief.content import Briefing, KeyFigure, ParcelRow, format_number
 from parkgis.brief.text import t
 from parkgis.model.schema import field_label
 from parkgis.model.vocab import ACQUISITION, STAGE, STEP, TITLE
@@ -24,6 +24,7 @@ __all__ = [
     "Heading",
     "Paragraph",
     "Table",
+    "appendix_blocks",
     "briefing_blocks",
     "figure_keys",
 ]
@@ -166,7 +167,8 @@ def briefing_blocks(b: Briefing) -> list[Block]:
     add(Paragraph(_waiting_sentence(b)))
     quarters = b.reserve.get("by_quarter") or []
     if quarters:
-        add(Paragraph(_quarter_sentence(quarters, lang)))
+        for sentence in _quarter_sentences(b):
+            add(Paragraph(sentence))
         out.figure(lang, "quarter_chart", t("cap_quarter_chart", lang))
         out.table(
             lang,
@@ -183,22 +185,14 @@ def briefing_blocks(b: Briefing) -> list[Block]:
     scenario = [f for f in b.key_figures if f.group == "scenario"]
     if scenario:
         add(Heading(t("h_scenario", lang), 2))
-        values = {f.key.removeprefix("scenario_"): f.text for f in scenario}
-        add(
-            Paragraph(
-                t(
-                    "scenario_text",
-                    lang,
-                    available=values["available_mu"],
-                    shortfall=values["shortfall_mu"],
-                    surplus=values["surplus_mu"],
-                )
-            )
-        )
+        said = {
+            f.key.removeprefix("scenario_").removesuffix("_mu"): _said(f, lang) for f in scenario
+        }
+        add(Paragraph(t("scenario_text", lang, **said)))
         out.table(
             lang,
             "scenario",
-            t("cap_scenario", lang, args="--assume …"),
+            t("cap_scenario", lang),
             [t("col_figure", lang), t("col_value", lang)],
             [(f.label, f.text) for f in scenario],
             [3, 1],
@@ -270,6 +264,10 @@ def briefing_blocks(b: Briefing) -> list[Block]:
         )
     else:
         add(Paragraph(t("waiting_none", lang)))
+
+    # Land use by the third national land survey (三调), when its layers were given.
+    if b.landuse is not None:
+        _landuse_blocks(out, b)
 
     # Risks
     add(Heading(t("h_risks", lang)))
@@ -396,8 +394,9 @@ def briefing_blocks(b: Briefing) -> list[Block]:
             add(Paragraph(t("cost_missing_rate", lang, zones=", ".join(b.cost.missing_zones))))
 
     # Notes
-    add(Heading(t("h_notes", lang)))
-    add(Bullets(tuple(("", note) for note in b.notes)))
+    if b.notes:
+        add(Heading(t("h_notes", lang)))
+        add(Bullets(tuple(("", note) for note in b.notes)))
 
     # Atlas
     if b.atlas:
@@ -416,7 +415,108 @@ def briefing_blocks(b: Briefing) -> list[Block]:
                 [1, 2.4],
                 "ll",
             )
+
+    # Appendix: the 界址点成果表 of the parcels in scope, when asked (--boundary-points).
+    if b.boundary_points:
+        zh = lang == "zh"
+        add(Heading("界址点成果表" if zh else "Boundary points (界址点成果表)", 1, page_break=True))
+        columns = (
+            ["点号", "X (米)", "Y (米)", "边长 (米)"]
+            if zh
+            else ["Point", "X (m)", "Y (m)", "Edge (m)"]
+        )
+        for table in b.boundary_points:
+            add(Heading(table.title, 2))
+            caption = f"{table.title}（{table.crs}）" if zh else f"{table.title} ({table.crs})"
+            out.table(lang, f"boundary:{table.parcel_id}", caption, columns, list(table.rows),
+                      [0.7, 1.3, 1.3, 1], "lrrr")  # fmt: skip
+            add(Paragraph(table.area, note=True))
+
+    # Appendix: where the figures come from, in plain words; the commands only here.
+    out.blocks += appendix_blocks(b)
     return out.blocks
+
+
+_LANDUSE_COLUMNS = ("gross_mu", "cultivated_mu", "garden_mu", "forest_mu", "grassland_mu",
+                    "construction_mu", "water_mu", "other_mu", "uncovered_mu",
+                    "farmland_mu")  # fmt: skip
+
+
+def _landuse_blocks(out: _Counter, b: Briefing) -> None:
+    """The land use under the parcels in scope (``parkgis landuse``), and its totals."""
+    lang, figures = b.lang, b.landuse or {}
+    zh = lang == "zh"
+    columns = list(_LANDUSE_COLUMNS) + (["redline_mu"] if figures.get("redline_given") else [])
+    out.blocks.append(Heading("三调地类" if zh else "Land use (third national land survey)", 2))
+    rows = [
+        (str(r["parcel_id"]), *(format_number(r[c]) for c in columns))
+        for r in figures.get("parcels", [])
+    ]
+    totals = figures.get("totals", {})
+    rows.append(("合计" if zh else "Total", *(format_number(totals.get(c)) for c in columns)))
+    out.table(
+        lang,
+        "landuse",
+        "各地块三调地类面积（亩，椭球面积）" if zh else "Land use of each parcel (mu, ellipsoidal)",
+        [field_label("parcel_id", lang), *(field_label(c, lang) for c in columns)],
+        rows,
+        [1.0] + [0.8] * len(columns),
+        "l" + "r" * len(columns),
+    )
+    if not figures.get("farmland_given"):
+        out.blocks.append(Paragraph(
+            "未提供永久基本农田图层，未核查占用永久基本农田。" if zh else
+            "No permanent basic farmland layer was given: farmland was not checked.",
+            note=True,
+        ))  # fmt: skip
+    for problem in figures.get("problems", []):
+        out.blocks.append(Paragraph(problem["message_zh" if zh else "message"], note=True))
+
+
+def appendix_blocks(b: Briefing) -> list[Block]:
+    """The appendix (附录: 数据与方法): data, method in plain words, and the commands.
+
+    The body of a briefing names no command; whoever wants to check a figure
+    finds here the ``parkgis`` command lines that give the same numbers.
+    """
+    from parkgis import __version__
+
+    lang, day = b.lang, b.date.isoformat()
+    method = [
+        t("app_data", lang, park=b.park_title, day=day),
+        t("app_area", lang),
+        t("app_net", lang),
+        t("app_available", lang),
+        t("app_dates", lang, day=day),
+        t("app_demand", lang),
+        t("app_capacity", lang),
+    ]
+    assume = _assumed_parcels(b)
+    if assume:
+        method.append(t("app_scenario", lang, parcels=", ".join(assume)))
+    if b.cost is not None:
+        method.append(t("app_cost", lang))
+    commands = [
+        f"parkgis reserve --as-of {day}",
+        f"parkgis targets --today {day}",
+        f"parkgis gaps --today {day}",
+        "parkgis area --by acquisition_status",
+    ]
+    if assume:
+        commands.append(
+            f"parkgis reserve --as-of {day} " + " ".join(f"--assume {p}=acquired" for p in assume)
+        )
+    if not b.patches_checked:
+        commands.append("parkgis enforce --patches PATCHES.shp")
+    return [
+        Heading(t("h_appendix", lang), 1, page_break=bool(b.atlas)),
+        Heading(t("h_method", lang), 2),
+        Bullets(tuple(("", text) for text in method)),
+        Heading(t("h_commands", lang), 2),
+        Paragraph(t("app_commands", lang)),
+        Bullets(tuple(("", command) for command in commands)),
+        Paragraph(t("app_software", lang, version=__version__), note=True),
+    ]
 
 
 def figure_keys(blocks: list[Block]) -> list[str]:
@@ -499,6 +599,21 @@ def _waiting_row(p: dict, lang: str) -> tuple[str, ...]:  # type: ignore[type-ar
     )
 
 
+def _said(figure: KeyFigure, lang: str) -> str:
+    """A key figure in a sentence, named as its table names it: ``缺口 190.00 亩``."""
+    return _in_words(figure.label, figure.value, lang)
+
+
+def _in_words(label: str, value: float, lang: str) -> str:
+    name = label.removesuffix("(亩)").removesuffix(" (mu)")
+    return t("figure_in_words", lang, label=name, value=format_number(value))
+
+
+def _park(b: Briefing, key: str) -> str:
+    """The park's reserve figure ``key`` in words, with its table label."""
+    return _in_words(field_label(key, b.lang), float(b.reserve[key]), b.lang)
+
+
 def _waiting_sentence(b: Briefing) -> str:
     waiting = b.projects_waiting
     if not waiting:
@@ -507,17 +622,47 @@ def _waiting_sentence(b: Briefing) -> str:
         "waiting_total",
         b.lang,
         n=len(waiting),
-        mu=format_number(b.reserve["demand_mu"]),
-        available=format_number(b.reserve["available_mu"]),
-        shortfall=format_number(b.reserve["shortfall_mu"]),
+        demand=_park(b, "demand_mu"),
+        available=_park(b, "available_mu"),
+        shortfall=_park(b, "shortfall_mu"),
     )
 
 
-def _quarter_sentence(quarters: list[dict], lang: str) -> str:  # type: ignore[type-arg]
-    for q in quarters:
-        if q["shortfall_mu"] == 0:
-            return t("quarter_first_met", lang, quarter=q["quarter"])
-    last = quarters[-1]
-    return t(
-        "quarter_never_met", lang, quarter=last["quarter"], mu=format_number(last["shortfall_mu"])
-    )
+def _quarter_sentences(b: Briefing) -> list[str]:
+    """When the shortfall closes, counting only land with a date not yet passed; what is not."""
+    lang, r = b.lang, b.reserve
+    quarters = r["by_quarter"]
+    out = []
+    if r["shortfall_mu"] == 0:
+        out.append(t("quarter_no_shortfall", lang))
+    elif r.get("shortfall_closes_in"):
+        out.append(t("quarter_first_met", lang, quarter=r["shortfall_closes_in"]))
+    else:
+        out.append(
+            t(
+                "quarter_never_met",
+                lang,
+                quarter=quarters[-1]["quarter"],
+                shortfall=_park(b, "shortfall_after_scheduled_mu"),
+            )
+        )
+    overdue = [p for p in r.get("overdue_parcels", []) if p.get("expected_acquisition")]
+    if r.get("overdue_mu", 0) > 0 and overdue:
+        dates = sorted(str(p["expected_acquisition"]) for p in overdue)
+        out.append(
+            t(
+                "quarter_overdue",
+                lang,
+                overdue=_park(b, "overdue_mu"),
+                first=dates[0],
+                last=dates[-1],
+            )
+        )
+    if r.get("unscheduled_mu", 0) > 0:
+        out.append(t("quarter_unscheduled", lang, unscheduled=_park(b, "unscheduled_mu")))
+    return out
+
+
+def _assumed_parcels(b: Briefing) -> list[str]:
+    """The parcels the scenario takes as acquired."""
+    return [str(a["zone"]) for a in b.scenario["assumptions"]] if b.scenario else []

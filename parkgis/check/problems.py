@@ -28,8 +28,15 @@ duplicate_parcel_id     error     two parcels with one id: joins double count
 missing_project_id      error     a project without an id cannot hold land
 duplicate_project_id    error     two projects with one id: joins double count
 missing_value           error     a required value (``acquisition_status`` ...) is blank
-broken_geometry         error     a feature whose geometry could not be decoded at all (the rest of
-                                  the file was read; the reader names the feature number)
+broken_geometry         error     a feature whose geometry could not be read right (undecodable,
+                                  NaN/inf coordinates, fewer than 3 corners or all on a line, a
+                                  ring left open by more than 1 m, coordinates that cannot be right
+                                  for the CRS where the rest of the file's are); the rest of the
+                                  file was read, the feature is kept without geometry and named
+unclosed_ring           warning   a ring whose last point was within 1 m of its first: closed by
+                                  repeating the first point and measured so; the gap is stated
+curved_geometry         warning   a curve (CurvePolygon, CompoundCurve, MultiSurface) linearised
+                                  with a point every 0.5° of arc; the area difference is stated
 null_geometry           error     a parcel with no geometry has no area
 empty_geometry          error     a parcel with an empty geometry has no area
 not_polygon             error     a point or line parcel has no area
@@ -58,6 +65,9 @@ allocation_unknown      error     an allocation names a parcel or project that d
 over_allocated          error     a parcel's allocations sum above its measured area (+0.1 %)
 gap                     warning   a small hole enclosed by parcels: land no parcel holds, but it
                                   may be left out on purpose (a house not acquired)
+narrow_gap              warning   two neighbours whose boundaries do not meet: an open strip
+                                  narrower than ``gap_width_m`` between them (a digitising
+                                  leftover, or a lane or ditch kept on purpose)
 ======================  ========  ===============================================================
 
 Measures and thresholds
@@ -89,6 +99,14 @@ Measures and thresholds
 - ``gap``: interior rings of the union of all parcels, between 1 m² and
   ``gap_max_mu``; larger holes are unmapped land, not gaps. Only enclosed
   holes are found (an open notch in the park's outline is not a gap).
+- ``narrow_gap``: :func:`shapely.coverage_invalid_edges` with ``gap_width_m``
+  (in the layer's projected coordinates, or the local Gauss-Kruger zone for
+  geographic ones) over the valid parcels: an edge that does not match its
+  neighbour's; each pair of neighbours that do not overlap but lie closer
+  than ``gap_width_m`` along at least 10 m of boundary is reported once, with
+  the narrowest and widest distance (up to ``gap_width_m``) and the length of
+  the unmatched boundary. Shorter wedges (where two parcels meet at a corner,
+  or a notch in the park's outline) are not reported.
 - ``area_mismatch``: ``|declared - measured| / measured > area_tolerance``.
 - ``over_allocated``: the given ``mu`` of a parcel's allocations sum above
   its measured area by more than 0.1 %. An allocation whose ``mu`` is blank
@@ -135,6 +153,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from parkgis.check.coverage import Edges, edge_balance, uncovered_faces
+from parkgis.check.geometry import Shapes, parcel_shapes
 from parkgis.errors import AreaParseError, SchemaError
 from parkgis.land.allocation import split_ids
 from parkgis.measure.area import gross_area_mu
@@ -145,7 +165,7 @@ from parkgis.model.schema import TABLES, Field, ValueIssue, parse_date
 from parkgis.model.values import id_text, is_blank
 from parkgis.model.vocab import Vocabulary
 
-__all__ = ["CODES", "Problem", "find_problems", "validate"]
+__all__ = ["CODES", "Checked", "Problem", "check_park", "find_problems", "validate"]
 
 _ERROR, _WARNING = "error", "warning"
 
@@ -159,6 +179,8 @@ CODES: dict[str, str] = {
     "duplicate_project_id": _ERROR,
     "missing_value": _ERROR,
     "broken_geometry": _ERROR,
+    "unclosed_ring": _WARNING,
+    "curved_geometry": _WARNING,
     "null_geometry": _ERROR,
     "empty_geometry": _ERROR,
     "not_polygon": _ERROR,
@@ -179,6 +201,7 @@ CODES: dict[str, str] = {
     "allocation_unknown": _ERROR,
     "over_allocated": _ERROR,
     "gap": _WARNING,
+    "narrow_gap": _WARNING,
 }
 """Every problem code, in the order problems of one row are listed, with its severity."""
 _CODE_RANK = {code: rank for rank, code in enumerate(CODES)}
@@ -189,16 +212,23 @@ _STATUS_VOCABS = frozenset(
 )
 _TABLE_ORDER = ("parcels", "projects", "allocations", "constraints", "targets")
 _MIN_SQM = 1.0  # overlaps and gaps below this are digitising noise
+_NARROW_MIN_LENGTH_M = 10.0  # a narrow gap runs along at least this much boundary
 _THINNESS_MIN = 0.05  # 4πA/P²: a rectangle of about 1:62
 _REPAIR_TOLERANCE = 0.001  # a repair changing the area by more than 0.1 % is escalated
 _ALLOCATION_TOLERANCE = 0.001
 _AREA_CHECKS = "invalid-geometry areas, sliver, overlap, gap, area_mismatch, over_allocated"
+_AREA_CHECKS_ZH = (
+    "无效几何的面积、碎片（sliver）、重叠（overlap）、缝隙（gap）、面积不符（area_mismatch）、"
+    "超额分配（over_allocated）"
+)
 # Blank keys of these tables are reported as missing_parcel_id / missing_project_id.
 _KEYS_CHECKED_AS_IDS = frozenset({("parcels", "parcel_id"), ("projects", "project_id")})
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-_Report = Callable[..., None]  # report(pos, text, **details): a problem at a row position
-_Add = Callable[..., None]  # add(code, pos, message, **details): a problem of a parcel
+# report(pos, text, text_zh, **details): a problem at a row position
+_Report = Callable[..., None]
+# add(code, pos, message, message_zh, **details): a problem of a parcel
+_Add = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -257,21 +287,23 @@ class Problem:
             "parcel_id": self.parcel_id,
             "project_id": self.project_id,
             "message": self.message,
+            "message_zh": self.message_zh,
             "details": _plain(self.details),
         }
 
 
-def find_problems(
+def check_park(
     park: Park,
     *,
     value_issues: Sequence[ValueIssue] = (),
     sliver_mu: float = 0.1,
     gap_max_mu: float = 5.0,
     area_tolerance: float = 0.01,
+    gap_width_m: float = 3.0,
     rows: Sequence[int] | np.ndarray | None = None,
     area_mu: Sequence[float] | np.ndarray | None = None,
-) -> list[Problem]:
-    """Find every problem of a park's parcels, projects and allocations.
+) -> Checked:
+    """Check a park: every problem, and each parcel's geometry and area as figures use them.
 
     Parameters
     ----------
@@ -289,6 +321,9 @@ def find_problems(
     area_tolerance
         Relative difference between declared and measured area above which
         ``area_mismatch`` is reported (0.01 = 1 %).
+    gap_width_m
+        Neighbours closer than this (in metres) whose boundaries do not meet
+        are a ``narrow_gap``; 0 turns the check off.
     rows
         The 1-based row of each parcel in the whole layer, when ``park.parcels``
         is a part of it (a partition, see :mod:`parkgis.engine.dask`); by
@@ -300,8 +335,9 @@ def find_problems(
 
     Returns
     -------
-    list of Problem
-        In a stable order (see the module docstring); empty for a clean park.
+    Checked
+        The problems in a stable order (see the module docstring), each
+        parcel's geometry as figures measure it, and its area in mu.
     """
     found = _Found(parcel_rows=rows)
     for issue in (*value_issues, *getattr(park, "value_issues", ())):
@@ -315,6 +351,7 @@ def find_problems(
         _check_ids(parcel_ids, "parcels", "parcel_id", found)
 
     geoms = _geometry(parcels) if area_mu is None else None
+    shapes = parcel_shapes(geoms) if geoms is not None else None
     if area_mu is not None:
         area_mu = np.asarray(area_mu, dtype=float)
     elif geoms is None:
@@ -324,12 +361,14 @@ def find_problems(
             "parcels: the layer has no geometry column, so nothing can be mapped or measured; "
             "read the parcels from a spatial file (shapefile, GeoPackage, GeoJSON)",
             field_name="geometry",
+            message_zh="地块：图层没有几何列，无法制图，也无法量算面积；请从空间数据文件"
+            "（shapefile、GeoPackage、GeoJSON）读取地块",
         )
     else:
         land_use = parcels["land_use"].to_numpy() if "land_use" in parcels.columns else None
         declared = parsed.get("declared_area_mu", np.full(len(parcels), np.nan))
         area_mu = _check_geometry(
-            geoms,
+            shapes,
             parcels.crs,
             parcel_ids,
             land_use,
@@ -338,6 +377,7 @@ def find_problems(
             sliver_mu=sliver_mu,
             gap_max_mu=gap_max_mu,
             area_tolerance=area_tolerance,
+            gap_width_m=gap_width_m,
         )
 
     projects = park.projects
@@ -350,7 +390,38 @@ def find_problems(
 
     if len(park.allocations):
         _check_allocations(park.allocations, parcel_ids, project_ids, area_mu, found)
-    return found.sorted()
+    return Checked(tuple(found.sorted()), shapes, area_mu)
+
+
+def find_problems(park: Park, **options: Any) -> list[Problem]:
+    """Find every problem of a park's parcels, projects and allocations.
+
+    The problems of :func:`check_park` (which see for the options), in a
+    stable order (see the module docstring); empty for a clean park.
+    """
+    return list(check_park(park, **options).problems)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What :func:`check_park` found.
+
+    Attributes
+    ----------
+    problems
+        Every problem, in a stable order.
+    shapes
+        The parcels' geometries sorted by how they can be measured
+        (:func:`~parkgis.check.geometry.parcel_shapes`); None when the layer
+        has no geometry or the areas were given.
+    area_mu
+        Each parcel's measured area in mu, aligned with the parcels; NaN where
+        it cannot be measured.
+    """
+
+    problems: tuple[Problem, ...]
+    shapes: Shapes | None
+    area_mu: np.ndarray
 
 
 def validate(park: Park, **kw: Any) -> None:
@@ -444,9 +515,26 @@ def _where(table: str, row: int, key_name: str | None, key: str | None) -> str:
 def _where_zh(table: str, row: int, key_name: str | None, key: str | None) -> str:
     schema = TABLES.get(table)
     label = schema.zh if schema is not None else table
-    if key_name is None or not key:
+    if key_name is None:
         return f"{label}第 {row} 行"
+    if not key:
+        return f"{label}第 {row} 行（无 {key_name}）"
     return f"{label}第 {row} 行（{key_name}={key}）"
+
+
+def _label_zh(table: str) -> str:
+    schema = TABLES.get(table)
+    return schema.zh if schema is not None else table
+
+
+def _zh_of(exc: BaseException) -> str:
+    """The Chinese text of a parkgis error, else its English text."""
+    return getattr(exc, "zh", None) or str(exc)
+
+
+def _advise_zh(text: str, advice: str = "请更正") -> str:
+    """``text`` with ``advice`` appended, unless it says what to do (``请…``) already."""
+    return text if "请" in text else f"{text}；{advice}"
 
 
 def _table_key(table: str) -> str | None:
@@ -489,10 +577,15 @@ def _value_issue_problem(issue: ValueIssue, park: Park, found: _Found) -> None:
     if issue.table == "allocations":
         ids["parcel_id"] = _id_at(park.allocations, "parcel_id", issue.row - 1)
     where = _where(issue.table, issue.row, key_name, issue.key)
+    where_zh = _where_zh(issue.table, issue.row, key_name, issue.key)
     if issue.severity == _WARNING:
         message = f"{where}: {issue.message}"
+        message_zh = f"{where_zh}：{issue.message_zh or issue.message}"
     else:
         message = f"{where}: {issue.message}; correct the value in the source table"
+        message_zh = _advise_zh(
+            f"{where_zh}：{issue.message_zh or issue.message}", "请在源表中更正"
+        )
     found.add(
         issue.code or _issue_code(issue.table, issue.field),
         message,
@@ -501,9 +594,7 @@ def _value_issue_problem(issue: ValueIssue, park: Park, found: _Found) -> None:
         field_name=issue.field,
         value=issue.value,
         severity=issue.severity,
-        message_zh=f"{_where_zh(issue.table, issue.row, key_name, issue.key)}：{issue.message_zh}"
-        if issue.message_zh
-        else None,
+        message_zh=message_zh,
         **ids,
     )
 
@@ -521,6 +612,8 @@ def _check_required(
                 f"or map an existing column to it with --field {f.name}=<column>",
                 table=table,
                 field_name=f.name,
+                message_zh=f"{_label_zh(table)}：缺少必填字段 {f.name}（{f.zh}）；请添加这一列，"
+                f"或用 --field {f.name}=<列名> 把已有的列对应到它",
             )
 
 
@@ -545,7 +638,7 @@ def _check_values(frame: pd.DataFrame, table: str, found: _Found) -> dict[str, n
         column = frame[f.name]
         values = column.to_numpy(dtype=object)
 
-        def report(pos: int, text: str, f: Field = f, **details: Any) -> None:
+        def report(pos: int, text: str, text_zh: str, f: Field = f, **details: Any) -> None:
             row = found.row(table, pos)
             if (table, f.name, row) in found.cells:
                 return
@@ -553,6 +646,7 @@ def _check_values(frame: pd.DataFrame, table: str, found: _Found) -> dict[str, n
             found.add(
                 _issue_code(table, f.name),
                 f"{where}: {text}",
+                message_zh=f"{_where_zh(table, row, key_name, keys[pos])}：{text_zh}",
                 table=table,
                 row=row,
                 field_name=f.name,
@@ -568,6 +662,8 @@ def _check_values(frame: pd.DataFrame, table: str, found: _Found) -> dict[str, n
                     found.add(
                         "missing_value",
                         f"{where}: {f.name} ({f.zh}) is blank; every row of {table} needs one",
+                        message_zh=f"{_where_zh(table, row, key_name, keys[pos])}：{f.name}"
+                        f"（{f.zh}）为空；{_label_zh(table)}的每一行都必须填写",
                         table=table,
                         row=row,
                         field_name=f.name,
@@ -595,15 +691,20 @@ def _check_terms(f: Field, vocab: Vocabulary, column: pd.Series, report: _Report
                 pos,
                 f"{f.name} {value!r} is the term '{code}' written as a label or alias, not as "
                 f"its code; store '{code}' (reading the table with parkgis.io normalises it)",
+                f"{f.name}（{f.zh}）的值 {value!r} 是术语 '{code}' 的名称或别名，不是代码；请存为 "
+                f"'{code}'（用 parkgis.io 读取表格时会自动规范）",
                 value=value,
                 canonical=code,
             )
         else:
             accepted = ", ".join(f"{t.code}/{t.zh}" for t in vocab.terms)
+            accepted_zh = "、".join(f"{t.code}/{t.zh}" for t in vocab.terms)
             report(
                 pos,
                 f"{f.name} {value!r} is not a known term; expected one of: {accepted} "
                 f"(or an alias in parkgis/model/vocab.toml); correct the value",
+                f"{f.name}（{f.zh}）的值 {value!r} 不是已知术语；应为以下之一：{accepted_zh}"
+                f"（或 parkgis/model/vocab.toml 中的别名）；请更正",
                 value=_plain(value),
                 canonical=None,
             )
@@ -623,7 +724,7 @@ def _check_dates(f: Field, values: np.ndarray, report: _Report) -> None:
         try:
             parse_date(value, what=f.name)
         except ValueError as exc:
-            report(pos, f"{exc}; correct the value", value=_plain(value))
+            report(pos, f"{exc}; correct the value", _advise_zh(_zh_of(exc)), value=_plain(value))
 
 
 def _check_numbers(f: Field, values: np.ndarray, report: _Report) -> np.ndarray:
@@ -639,16 +740,28 @@ def _check_numbers(f: Field, values: np.ndarray, report: _Report) -> np.ndarray:
                 out[pos] = parse_area(value, default_unit="亩")
             except AreaParseError as exc:
                 out[pos] = np.nan
-                report(pos, f"{exc}; correct the value", value=_plain(value))
+                report(
+                    pos, f"{exc}; correct the value", _advise_zh(_zh_of(exc)), value=_plain(value)
+                )
         else:
             try:
                 out[pos] = float(str(value).strip().replace(",", "").replace("，", ""))
             except ValueError:
                 out[pos] = np.nan
-                report(pos, f"{f.name} {value!r} is not a number; correct it", value=_plain(value))
+                report(
+                    pos,
+                    f"{f.name} {value!r} is not a number; correct it",
+                    f"{f.name}（{f.zh}）的值 {value!r} 不是数字；请更正",
+                    value=_plain(value),
+                )
             else:
                 if not math.isfinite(out[pos]):
-                    report(pos, f"{f.name} {value!r} is not a finite number", value=_plain(value))
+                    report(
+                        pos,
+                        f"{f.name} {value!r} is not a finite number",
+                        f"{f.name}（{f.zh}）的值 {value!r} 不是有限的数字；请更正",
+                        value=_plain(value),
+                    )
                     out[pos] = np.nan
     return out
 
@@ -662,6 +775,8 @@ def _check_ids(ids: list[str | None], table: str, key_name: str, found: _Found) 
             found.add(
                 missing_code,
                 f"{table} row {row}: {key_name} is blank; give every row a unique id",
+                message_zh=f"{_label_zh(table)}第 {row} 行：{key_name} 为空；"
+                f"请给每一行一个唯一的编号",
                 table=table,
                 row=row,
                 field_name=key_name,
@@ -671,6 +786,8 @@ def _check_ids(ids: list[str | None], table: str, key_name: str, found: _Found) 
                 duplicate_code,
                 f"{table} row {row}: {key_name} {key!r} is also the id of row {first[key]}; "
                 f"ids must be unique: renumber one of them or merge the rows",
+                message_zh=f"{_label_zh(table)}第 {row} 行：{key_name} {key!r} 与第 {first[key]} "
+                f"行重复；编号必须唯一：请给其中一行重新编号，或合并这两行",
                 table=table,
                 row=row,
                 field_name=key_name,
@@ -700,6 +817,9 @@ def _check_references(
                     f"{_where('parcels', row, 'parcel_id', parcel_ids[pos])}: project_id "
                     f"names {', '.join(absent)}, but the projects table has no such project; "
                     f"correct it or add the project",
+                    message_zh=f"{_where_zh('parcels', row, 'parcel_id', parcel_ids[pos])}："
+                    f"project_id 写的是 {'、'.join(absent)}，但项目表中没有这个项目；请更正，"
+                    f"或在项目表中补上该项目",
                     row=row,
                     parcel_id=parcel_ids[pos],
                     project_id=absent[0],
@@ -716,6 +836,9 @@ def _check_references(
                     f"{_where('projects', pos + 1, 'project_id', project_ids[pos])}: parcel_ids "
                     f"names {names}, but no parcel has that id; correct parcel_ids or add the "
                     f"parcel",
+                    message_zh=f"{_where_zh('projects', pos + 1, 'project_id', project_ids[pos])}："
+                    f"parcel_ids 列出了 {'、'.join(absent)}，但没有这个编号的地块；请更正 "
+                    f"parcel_ids，或补上该地块",
                     table="projects",
                     row=pos + 1,
                     project_id=project_ids[pos],
@@ -745,16 +868,20 @@ def _check_allocations(
     held: dict[str, list[int]] = {}
     for pos, (parcel, project) in enumerate(zip(alloc_parcels, alloc_projects, strict=True)):
         row = pos + 1
-        absent = []
+        absent, absent_zh = [], []
         if parcel is not None and parcel not in parcel_row:
             absent.append(f"parcel {parcel!r} (no parcel has that id)")
+            absent_zh.append(f"地块 {parcel!r}")
         if project is not None and project not in known_projects:
             absent.append(f"project {project!r} (no project has that id)")
+            absent_zh.append(f"项目 {project!r}")
         if absent:
             found.add(
                 "allocation_unknown",
                 f"allocations row {row}: allocates {' to '.join(absent)}; correct the "
                 f"allocation or add what it names",
+                message_zh=f"{_label_zh('allocations')}第 {row} 行：{'、'.join(absent_zh)} "
+                f"不存在；请更正这条分配，或补上它所指的地块或项目",
                 table="allocations",
                 row=row,
                 parcel_id=parcel,
@@ -778,6 +905,10 @@ def _check_allocations(
                 f"{allocated:.2f} mu in all (to {', '.join(str(p) for p in projects)}) but "
                 f"measures {measured:.2f} mu, {allocated - measured:.2f} mu too many; "
                 f"reduce the allocations",
+                message_zh=f"{_label_zh('allocations')}第 {'、'.join(map(str, rows))} 行：地块 "
+                f"{parcel!r} 共分配了 {allocated:.2f} 亩"
+                f"（给 {'、'.join(str(p) for p in projects)}），但实测只有 {measured:.2f} 亩，"
+                f"多分配了 {allocated - measured:.2f} 亩；请减少分配面积",
                 table="allocations",
                 row=rows[0],
                 parcel_id=parcel,
@@ -803,7 +934,7 @@ def _geometry(frame: pd.DataFrame) -> np.ndarray | None:
 
 
 def _check_geometry(
-    geoms: np.ndarray,
+    shapes: Shapes,
     crs: CRS | None,
     ids: list[str | None],
     land_use: np.ndarray | None,
@@ -813,39 +944,64 @@ def _check_geometry(
     sliver_mu: float,
     gap_max_mu: float,
     area_tolerance: float,
+    gap_width_m: float = 0.0,
 ) -> np.ndarray:
     """Report geometry problems; return each parcel's measured area in mu (NaN if unknown)."""
+    geoms, working, usable, invalid = shapes.drawn, shapes.working, shapes.usable, shapes.invalid
     n = len(geoms)
-    missing = shapely.is_missing(geoms)
-    empty = ~missing & shapely.is_empty(geoms)
-    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
-    shaped = polygonal & ~empty
-    invalid = shaped & ~shapely.is_valid(geoms)
-    working = geoms.copy()
-    if invalid.any():
-        working[invalid] = shapely.make_valid(
-            geoms[invalid], method="structure", keep_collapsed=False
+
+    def where(pos: int, lang: str = "en") -> str:
+        at = (found.row("parcels", pos), "parcel_id", ids[pos])
+        return _where_zh("parcels", *at) if lang == "zh" else _where("parcels", *at)
+
+    def add(code: str, pos: int, message: str, message_zh: str, **details: Any) -> None:
+        found.add(
+            code,
+            message,
+            row=found.row("parcels", pos),
+            parcel_id=ids[pos],
+            message_zh=message_zh,
+            **details,
         )
-    usable = shaped & ~shapely.is_empty(working)
 
-    def where(pos: int) -> str:
-        return _where("parcels", found.row("parcels", pos), "parcel_id", ids[pos])
-
-    def add(code: str, pos: int, message: str, **details: Any) -> None:
-        found.add(code, message, row=found.row("parcels", pos), parcel_id=ids[pos], **details)
-
-    for pos in np.flatnonzero(missing):
-        add("null_geometry", pos, f"{where(pos)}: has no geometry; draw its boundary or remove it")
-    for pos in np.flatnonzero(empty):
-        add("empty_geometry", pos, f"{where(pos)}: its geometry is empty; draw its boundary")
-    for pos in np.flatnonzero(~missing & ~empty & ~polygonal):
+    for pos in np.flatnonzero(shapes.missing):
+        if ("parcels", "geometry", found.row("parcels", pos)) in found.cells:
+            continue  # the reader said why the feature has no geometry
+        add(
+            "null_geometry",
+            pos,
+            f"{where(pos)}: has no geometry; draw its boundary or remove it",
+            f"{where(pos, 'zh')}：没有几何图形；请绘制它的边界，或删除这一行",
+        )
+    for pos in np.flatnonzero(shapes.empty):
+        add(
+            "empty_geometry",
+            pos,
+            f"{where(pos)}: its geometry is empty; draw its boundary",
+            f"{where(pos, 'zh')}：几何图形为空；请绘制它的边界",
+        )
+    for pos in np.flatnonzero(shapes.not_polygon):
         kind = geoms[pos].geom_type
         add(
             "not_polygon",
             pos,
             f"{where(pos)}: its geometry is a {kind}, not a polygon, so it has no area; "
             f"redraw it as a polygon",
+            f"{where(pos, 'zh')}：几何图形是 {kind}，不是面（多边形），因此没有面积；"
+            f"请重新绘制为多边形",
             geom_type=kind,
+        )
+    for pos in np.flatnonzero(shapes.nonfinite & ~shapes.not_polygon):
+        if ("parcels", "geometry", found.row("parcels", pos)) in found.cells:
+            continue
+        add(
+            "broken_geometry",
+            pos,
+            f"{where(pos)}: some of its coordinates are not numbers (NaN or infinite), so it "
+            f"cannot be measured or drawn; correct the vertices in the source file",
+            f"{where(pos, 'zh')}：部分坐标不是数值（NaN 或无穷大），无法量算，也无法绘制；"
+            f"请在源文件中更正这些顶点",
+            reason="non-finite coordinates",
         )
 
     measurable = _check_crs(crs, working[usable], found)
@@ -860,10 +1016,21 @@ def _check_geometry(
     _report_slivers(working, sound, area_mu, crs, land_use, sliver_mu, add, where)
     _report_mismatch(sound, area_mu, declared, area_tolerance, add, where)
     index = np.flatnonzero(usable)
+    suspect = np.zeros(n, bool)
     if len(index):
         tree = shapely.STRtree(working[index])
-        _report_overlaps(working, index, tree, crs, ids, found)
-        _report_gaps(working, index, tree, crs, ids, gap_max_mu, found)
+        edges = edge_balance(working[index])
+        suspect[index] = edges.suspect
+        _report_overlaps(working, index, tree, edges, crs, ids, found)
+        enclosed = _report_gaps(working, index, tree, edges, crs, ids, gap_max_mu, found)
+    else:
+        enclosed = []
+    if gap_width_m > 0:
+        sound_index = np.flatnonzero(sound)
+        _report_narrow_gaps(
+            working, sound_index, crs, ids, gap_width_m, found, enclosed=enclosed,
+            suspect=suspect[sound_index],
+        )  # fmt: skip
     return area_mu
 
 
@@ -875,6 +1042,8 @@ def _check_crs(crs: CRS | None, geoms: np.ndarray, found: _Found) -> bool:
             f"parcels: the layer has no CRS, so no area can be measured; set it with "
             f"--crs EPSG:NNNN (e.g. EPSG:4490 or EPSG:4544) or the 'crs' key of park.toml. "
             f"Skipped: {_AREA_CHECKS}",
+            message_zh=f"地块：图层没有坐标参考系（CRS），无法量算面积；请用 --crs EPSG:NNNN"
+            f"（如 EPSG:4490 或 EPSG:4544）或 park.toml 的 'crs' 键指定。已跳过：{_AREA_CHECKS_ZH}",
         )
         return False
     if not len(geoms):
@@ -888,6 +1057,9 @@ def _check_crs(crs: CRS | None, geoms: np.ndarray, found: _Found) -> bool:
         "suspect_axis_order",
         f"parcels: coordinates ({minx:.6g}, {miny:.6g}) .. ({maxx:.6g}, {maxy:.6g}) cannot be "
         f"right for {_crs_name(crs)}: {check.reason}. {check.fix} Skipped: {_AREA_CHECKS}",
+        message_zh=f"地块：坐标 ({minx:.6g}, {miny:.6g}) .. ({maxx:.6g}, {maxy:.6g}) 不可能属于 "
+        f"{_crs_name(crs)}：{getattr(check, 'reason_zh', None) or check.reason}。"
+        f"{getattr(check, 'fix_zh', None) or check.fix} 已跳过：{_AREA_CHECKS_ZH}",
         bounds=list(bounds),
         crs=_crs_name(crs),
         reason=check.reason,
@@ -917,6 +1089,8 @@ def _report_invalid(
                 pos,
                 f"{where(pos)}: its geometry is invalid ({reason}); its area cannot be measured "
                 f"until the layer's CRS problem is fixed; then redraw the boundary",
+                f"{where(pos, 'zh')}：几何图形无效（{_reason_zh(reason)}）；图层的坐标系问题解决"
+                f"之前无法量算它的面积；解决后请重新绘制边界",
                 reason=reason,
             )
         return
@@ -931,17 +1105,27 @@ def _report_invalid(
             f"as drawn (lobes summed, overlapping parts counted once) it measures "
             f"{before:.2f} mu; make_valid gives {after[k]:.2f} mu ({100 * change:+.2f}%)"
         )
+        figures_zh = (
+            f"按原样（各瓣相加，相互重叠的部分只计一次）量得 {before:.2f} 亩；make_valid 修复后为 "
+            f"{after[k]:.2f} 亩（{100 * change:+.2f}%）"
+        )
         if abs(change) > _REPAIR_TOLERANCE:
             advice = (
                 f"; buffer(0) gives {buffered[k]:.2f} mu. The repair changes the area by more "
                 f"than 0.1%: do not repair automatically; redraw the boundary from the survey"
             )
+            advice_zh = (
+                f"；buffer(0) 得 {buffered[k]:.2f} 亩。修复使面积变化超过 0.1%：不要自动修复，"
+                f"请按勘测成果重新绘制边界"
+            )
         else:
             advice = "; repair it with shapely.make_valid (the area is kept) or redraw it"
+            advice_zh = "；可用 shapely.make_valid 修复（面积不变），或重新绘制"
         add(
             "invalid_geometry",
             pos,
             f"{where(pos)}: its geometry is invalid ({reason}): {figures}{advice}",
+            f"{where(pos, 'zh')}：几何图形无效（{_reason_zh(reason)}）：{figures_zh}{advice_zh}",
             reason=reason,
             area_before_mu=before,
             area_after_repair_mu=float(after[k]),
@@ -967,6 +1151,15 @@ def _report_slivers(
     planar = working[positions]
     if CRS.from_user_input(crs).is_geographic:
         lon = float(np.mean(shapely.total_bounds(planar)[[0, 2]]))
+        # Thinness 4πA/P² in GK only where it may be low: a metre of the ellipsoid is at
+        # most 1/110,574 degree, so 4πA/(112,300 · P_deg)² is below the thinness.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            metres = 112_300.0 * shapely.length(planar)
+            floor = 4 * math.pi * area_mu[positions] * SQM_PER_MU / metres**2
+        maybe = ~(floor >= _THINNESS_MIN / 0.9) | (area_mu[positions] < sliver_mu)
+        positions, planar = positions[maybe], planar[maybe]
+        if not len(positions):
+            return
         planar = np.asarray(
             gpd.GeoSeries(planar, crs=crs).to_crs(local_gk_crs(lon)).array, dtype=object
         )
@@ -989,13 +1182,18 @@ def _report_slivers(
     for k in np.flatnonzero(small | thin):
         pos = positions[k]
         mu = float(area_mu[pos])
-        reasons = []
+        reasons, reasons_zh = [], []
         if small[k]:
             reasons.append(f"measures {mu:.3f} mu ({mu * SQM_PER_MU:.1f} m²), below {sliver_mu} mu")
+            reasons_zh.append(f"面积 {mu:.3f} 亩（{mu * SQM_PER_MU:.1f} m²），小于 {sliver_mu} 亩")
         if thin[k]:
             reasons.append(
                 f"is a strip about {width_m[k]:.1f} m wide (thinness 4πA/P² = "
                 f"{thinness[k]:.3f}, below {_THINNESS_MIN})"
+            )
+            reasons_zh.append(
+                f"是一条宽约 {width_m[k]:.1f} m 的细长条（细长度 4πA/P² = {thinness[k]:.3f}，"
+                f"低于 {_THINNESS_MIN}）"
             )
         add(
             "sliver",
@@ -1003,6 +1201,8 @@ def _report_slivers(
             f"{where(pos)}: {' and '.join(reasons)}: probably a digitising leftover; merge it "
             f"into its neighbour or delete it (a road or corridor parcel can stay: set its "
             f"land_use to road)",
+            f"{where(pos, 'zh')}：{'，且'.join(reasons_zh)}：多半是数字化时留下的碎片；请并入"
+            f"相邻地块或删除（道路、廊道地块可以保留：把它的 land_use 设为 road）",
             area_mu=mu,
             thinness=float(thinness[k]),
             width_m=float(width_m[k]),
@@ -1028,6 +1228,10 @@ def _report_mismatch(
             f"{where(pos)}: declared {d:.2f} mu but measures {m:.2f} mu on the ellipsoid "
             f"({100 * diff[pos]:+.2f}%, tolerance {100 * tolerance:g}%); the measured area is "
             f"used: check the boundary against the survey, or correct declared_area_mu",
+            f"{where(pos, 'zh')}：申报面积 {d:.2f} 亩，椭球面实测 {m:.2f} 亩"
+            f"（{100 * diff[pos]:+.2f}%，容差 {100 * tolerance:g}%）；计算采用实测面积："
+            f"请对照勘测成果核对边界，或更正 "
+            f"declared_area_mu",
             declared_mu=d,
             measured_mu=m,
             difference_mu=d - m,
@@ -1039,14 +1243,22 @@ def _report_overlaps(
     working: np.ndarray,
     index: np.ndarray,
     tree: shapely.STRtree,
+    edges: Edges,
     crs: CRS,
     ids: list[str | None],
     found: _Found,
 ) -> None:
     geoms = working[index]
-    a, b = tree.query(geoms, predicate="intersects")
+    a, b = tree.query(geoms)  # envelopes that meet
     keep = a < b
     a, b = a[keep], b[keep]
+    # Neighbours that share an edge cleanly, neither owning an edge that is not shared
+    # cleanly, only touch: the exact tests are left for the others.
+    touching = np.isin(a * len(index) + b, edges.clean_pairs)
+    keep = ~touching | edges.suspect[a] | edges.suspect[b]
+    a, b = a[keep], b[keep]
+    meet = _meet(geoms, a, b)
+    a, b = a[meet], b[meet]
     inner = shapely.relate_pattern(geoms[a], geoms[b], "T********")
     a, b = a[inner], b[inner]
     if not len(a):
@@ -1063,6 +1275,9 @@ def _report_overlaps(
             f"{_where('parcels', row_j, 'parcel_id', ids[j])} by {mu:.2f} mu ({sqm:.0f} m² on "
             f"the ellipsoid): that land is counted twice; redraw the shared boundary so that "
             f"the parcels only touch",
+            message_zh=f"{_where_zh('parcels', row_i, 'parcel_id', ids[i])}与"
+            f"{_where_zh('parcels', row_j, 'parcel_id', ids[j])}重叠 {mu:.2f} 亩（椭球面 "
+            f"{sqm:.0f} m²）：这部分土地被重复计算；请重新绘制共用边界，使两块地只相接、不重叠",
             row=row_i,
             parcel_id=ids[i],
             tiebreak=(row_j,),
@@ -1077,24 +1292,29 @@ def _report_gaps(
     working: np.ndarray,
     index: np.ndarray,
     tree: shapely.STRtree,
+    edges: Edges,
     crs: CRS,
     ids: list[str | None],
     gap_max_mu: float,
     found: _Found,
-) -> None:
+) -> list[set[int]]:
+    """Report enclosed gaps; return the positions of each reported gap's neighbours.
+
+    The holes of the union of the parcels, found without the union: the faces
+    of the edges not shared cleanly that no parcel covers
+    (:func:`~parkgis.check.coverage.uncovered_faces`).
+    """
+    reported: list[set[int]] = []
     if gap_max_mu <= 0:  # no hole is smaller: the check is off
-        return
-    union = shapely.union_all(working[index])
-    parts = shapely.get_parts(union)
-    parts = parts[shapely.get_type_id(parts) == 3]
-    holes = [
-        shapely.Polygon(shapely.get_interior_ring(part, k))
-        for part, count in zip(parts, shapely.get_num_interior_rings(parts), strict=True)
-        for k in range(count)
-    ]
-    if not holes:
-        return
-    holes_arr = np.asarray(holes, dtype=object)
+        return reported
+    holes_arr = uncovered_faces(edges.unbalanced, tree)
+    if not len(holes_arr):
+        return reported
+    # Far below 1 m² in the layer's units (degrees: 1 m² is about 1e-10 deg²): not measured.
+    floor = 1e-12 if CRS.from_user_input(crs).is_geographic else 1e-2
+    holes_arr = holes_arr[shapely.area(holes_arr) >= floor]
+    if not len(holes_arr):
+        return reported
     hole_mu = _mu(holes_arr, crs)
     tolerance = 1e-7 if CRS.from_user_input(crs).is_geographic else 1e-3
     for hole, mu in zip(holes_arr, hole_mu, strict=True):
@@ -1102,10 +1322,14 @@ def _report_gaps(
         if not (sqm >= _MIN_SQM and mu < gap_max_mu):
             continue
         near = np.sort(index[tree.query(hole, predicate="dwithin", distance=tolerance)])
+        reported.append(set(near.tolist()))
         rows = [found.row("parcels", p) for p in near]
         names = [ids[p] for p in near]
         label = ", ".join(
             str(x) if x is not None else f"row {r}" for x, r in zip(names, rows, strict=True)
+        )
+        label_zh = "、".join(
+            str(x) if x is not None else f"第 {r} 行" for x, r in zip(names, rows, strict=True)
         )
         point = shapely.point_on_surface(hole)
         found.add(
@@ -1114,6 +1338,10 @@ def _report_gaps(
             f"(rows {', '.join(map(str, rows))}) near ({point.x:.10g}, {point.y:.10g}): land no "
             f"parcel holds; extend a neighbour's boundary to close it or add it as a parcel "
             f"(a hole left on purpose, e.g. a house not acquired, can stay)",
+            message_zh=f"地块 {label_zh}（第 {'、'.join(map(str, rows))} 行）之间围出一处 "
+            f"{mu:.2f} 亩（{sqm:.0f} m²）的缝隙，位于 ({point.x:.10g}, {point.y:.10g}) 附近："
+            f"这块地不属于任何地块；请延伸相邻地块的边界把它补上，或把它作为一个地块添加"
+            f"（有意留出的空洞，如未征收的房屋，可以保留）",
             tiebreak=(*rows, round(sqm)),
             gap_mu=float(mu),
             gap_m2=sqm,
@@ -1121,6 +1349,165 @@ def _report_gaps(
             neighbour_rows=rows,
             location=[point.x, point.y],
         )
+    return reported
+
+
+def _report_narrow_gaps(
+    working: np.ndarray,
+    index: np.ndarray,
+    crs: CRS,
+    ids: list[str | None],
+    gap_width_m: float,
+    found: _Found,
+    *,
+    enclosed: Sequence[set[int]] = (),
+    suspect: np.ndarray | None = None,
+) -> None:
+    """Neighbours whose boundaries do not meet, with an open strip narrower than the width.
+
+    A pair around a reported ``gap`` (both among its neighbours' positions in
+    ``enclosed``) is not reported again. ``suspect`` (aligned with ``index``)
+    marks the parcels owning an edge not shared cleanly
+    (:attr:`~parkgis.check.coverage.Edges.suspect`): only these can border a
+    narrow gap, so only they and their neighbours are checked.
+    """
+    if len(index) < 2:
+        return
+    native = working[index]
+    lon = _mid_lon(native, crs)
+    if suspect is not None:
+        # A narrow gap runs along edges not shared cleanly: check those parcels with every
+        # neighbour within the width (the coverage check of a parcel looks at these alone).
+        # ... and of these only those with a neighbour within the width that they do not meet.
+        width = _native_width(native, crs, gap_width_m)
+        native_tree = shapely.STRtree(native)
+        some = np.flatnonzero(suspect)
+        i, j = native_tree.query(native[some], predicate="dwithin", distance=width)
+        i = some[i]
+        other = i != j
+        i, j = i[other], j[other]
+        core = np.zeros(len(index), bool)
+        core[i[~_meet(native, i, j)]] = True
+        if not core.any():
+            return
+        near = native_tree.query(native[core], predicate="dwithin", distance=width)[1]
+        part = np.union1d(np.flatnonzero(core), near)
+        index, native, suspect = index[part], native[part], core[part]
+    geoms = _metric(native, crs, lon=lon)
+    edges = shapely.coverage_invalid_edges(geoms, gap_width=gap_width_m)
+    invalid = ~shapely.is_empty(edges)
+    flagged = np.flatnonzero(invalid if suspect is None else invalid & suspect)
+    if not len(flagged):
+        return
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms[flagged], predicate="dwithin", distance=gap_width_m)
+    a = flagged[a]
+    keep = a < b
+    a, b = a[keep], b[keep]
+    apart = ~shapely.intersects(geoms[a], geoms[b])
+    for i, j in zip(a[apart], b[apart], strict=True):
+        near_i = shapely.intersection(edges[i], shapely.buffer(geoms[j], gap_width_m))
+        length = float(shapely.length(near_i))
+        if length < _NARROW_MIN_LENGTH_M:  # a wedge at a corner, not a strip between them
+            continue
+        points = shapely.points(shapely.get_coordinates(shapely.segmentize(near_i, 1.0)))
+        narrowest = float(shapely.distance(geoms[i], geoms[j]))
+        widest = float(np.max(shapely.distance(points, geoms[j])))
+        pi, pj = index[i], index[j]
+        if any(pi in rows and pj in rows for rows in enclosed):
+            continue
+        row_i, row_j = found.row("parcels", pi), found.row("parcels", pj)
+        found.add(
+            "narrow_gap",
+            f"{_where('parcels', row_i, 'parcel_id', ids[pi])} and "
+            f"{_where('parcels', row_j, 'parcel_id', ids[pj])} do not meet: an open strip "
+            f"{narrowest:.2f}–{widest:.2f} m wide runs between them along {length:.0f} m, land "
+            f"neither parcel holds; move the shared boundary so that they touch (a lane or "
+            f"ditch kept on purpose can stay)",
+            message_zh=f"{_where_zh('parcels', row_i, 'parcel_id', ids[pi])}与"
+            f"{_where_zh('parcels', row_j, 'parcel_id', ids[pj])}没有相接：两者之间有一条宽 "
+            f"{narrowest:.2f}–{widest:.2f} m、长 {length:.0f} m 的开口窄缝，这块地不属于任何一方；"
+            f"请移动共用边界使两者相接（有意保留的小路或沟渠可以保留）",
+            row=row_i,
+            parcel_id=ids[pi],
+            tiebreak=(row_j,),
+            other_parcel_id=ids[pj],
+            other_row=row_j,
+            narrowest_m=narrowest,
+            widest_m=widest,
+            length_m=length,
+        )
+
+
+# shapely.is_valid_reason (GEOS) reasons, in Chinese; the English reason, with its point, follows.
+_REASONS_ZH = {
+    "Ring Self-intersection": "环自相交",
+    "Self-intersection": "自相交",
+    "Too few points": "顶点太少",
+    "Hole lies outside shell": "内环在外环之外",
+    "Nested holes": "内环相互嵌套",
+    "Interior is disconnected": "内部不连通",
+    "Nested shells": "外环相互嵌套",
+    "Duplicate Rings": "环重复",
+    "Invalid Coordinate": "坐标无效",
+    "Ring is not closed": "环未闭合",
+}
+
+
+def _reason_zh(reason: str) -> str:
+    """``Self-intersection[1 2]`` as ``自相交：Self-intersection[1 2]``.
+
+    Examples
+    --------
+    >>> _reason_zh("Self-intersection[590050 3577050]")
+    '自相交：Self-intersection[590050 3577050]'
+    """
+    name = reason.split("[", 1)[0].strip()
+    return f"{_REASONS_ZH[name]}：{reason}" if name in _REASONS_ZH else reason
+
+
+def _metric(geoms: np.ndarray, crs: CRS, *, lon: float | None = None) -> np.ndarray:
+    """The geometries in metres: as they are in a projected CRS, else in the local GK zone.
+
+    ``lon`` chooses the zone (by default the middle of ``geoms``): give the
+    whole layer's when ``geoms`` is a part of it.
+    """
+    if not CRS.from_user_input(crs).is_geographic:
+        return geoms
+    if lon is None:
+        lon = _mid_lon(geoms, crs)
+    return np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(local_gk_crs(lon)).array, dtype=object)
+
+
+def _meet(geoms: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether ``geoms[a]`` and ``geoms[b]`` intersect, pair by pair (``a`` prepared meanwhile)."""
+    first = np.unique(a)
+    fresh = first[~shapely.is_prepared(geoms[first])]
+    shapely.prepare(geoms[fresh])
+    try:
+        return shapely.intersects(geoms[a], geoms[b])
+    finally:
+        shapely.destroy_prepared(geoms[fresh])
+
+
+def _mid_lon(geoms: np.ndarray, crs: CRS) -> float:
+    """The middle longitude of geographic ``geoms`` (NaN for projected ones)."""
+    if not CRS.from_user_input(crs).is_geographic:
+        return float("nan")
+    return float(np.mean(shapely.total_bounds(geoms)[[0, 2]]))
+
+
+def _native_width(geoms: np.ndarray, crs: CRS, width_m: float) -> float:
+    """A distance in the layer's units at least ``width_m`` metres anywhere in ``geoms``.
+
+    Degrees of longitude shrink with the cosine of the latitude; 10 % is added
+    for the ellipsoid and the Gauss-Kruger scale.
+    """
+    if not CRS.from_user_input(crs).is_geographic:
+        return width_m
+    _, miny, _, maxy = shapely.total_bounds(geoms)
+    cos = math.cos(math.radians(min(max(abs(miny), abs(maxy)), 89.0)))
+    return 1.1 * width_m / (110_574.0 * cos)
 
 
 def _mu(geoms: np.ndarray, crs: CRS) -> np.ndarray:

@@ -11,12 +11,12 @@ parameter of its own for them.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
@@ -26,7 +26,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from parkgis.errors import InputError, ParkgisError
+from parkgis.errors import InputError, MissingDependencyError, ParkgisError
 from parkgis.io.postgis import is_store_url
 from parkgis.model.schema import field_label
 from parkgis.model.vocab import VOCABULARIES
@@ -34,20 +34,26 @@ from parkgis.model.vocab import VOCABULARIES
 __all__ = [
     "FORMATS",
     "PARK",
+    "SOURCE",
     "Context",
     "ParkParam",
+    "ParkgisGroup",
     "current_as_of",
     "current_store",
     "emit",
     "engine_options",
+    "failure_message",
     "format_option",
     "handle_errors",
+    "interrupted_message",
     "lang_option",
     "load_park",
     "loose_file_options",
     "park_argument",
     "park_option",
     "parse_day",
+    "safety_net",
+    "table_for_tools",
     "to_jsonable",
 ]
 
@@ -66,26 +72,53 @@ class Context:
         self.engine: str = "local"  # --engine, --scheduler, --partitions: see engine_options
         self.scheduler: str | None = None
         self.partitions: int | None = None
-        self.loose: dict[str, Any] = {}  # --crs, --encoding, --id-field, --field
+        # --crs, --override-crs, --swap-axes, --layer, --encoding, --id-field, --field
+        self.loose: dict[str, Any] = {}
+        self.strict = False  # --strict: any error of the park stops the command
 
 
 class ParkParam(click.ParamType):
-    """A park: an existing folder or file (a Path), or a store URL (kept as text)."""
+    """A park: an existing folder or file, ``FILE:LAYER`` (a Path), or a store URL (text).
+
+    A path that exists as written is taken whole (``C:\\parks\\a.gpkg``);
+    otherwise ``FILE:LAYER`` names a layer of an existing file
+    (:func:`parkgis.io.loose.split_layer` splits it when the park is read).
+    """
 
     name = "park"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Path | str:
         if isinstance(value, Path) or (isinstance(value, str) and not is_store_url(value)):
-            path = Path(value)
-            if not path.exists():
+            from parkgis.io.loose import split_layer
+
+            try:
+                split_layer(value)
+            except InputError:
                 self.fail(
-                    f"{value}: no such park folder or file (a store is postgresql://…)", param, ctx
+                    f"{value}: no such park folder or file (a layer of a file is FILE:LAYER; "
+                    "a store is postgresql://…)",
+                    param,
+                    ctx,
                 )
-            return path
+            return Path(value)
         return str(value)
 
 
+class SourceParam(ParkParam):
+    """A loose file or folder to import, or ``FILE:LAYER`` (not a store)."""
+
+    name = "source"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Path | str:
+        if isinstance(value, str) and is_store_url(value):
+            self.fail(
+                f"{value}: a store cannot be imported from; give files or folders", param, ctx
+            )
+        return super().convert(value, param, ctx)
+
+
 PARK = ParkParam()
+SOURCE = SourceParam()
 
 
 def parse_day(value: str | None, option: str = "--as-of") -> date | None:
@@ -145,6 +178,17 @@ def _park_options(*, as_of: bool = True) -> list[Callable[[F], F]]:
                 "stage); figures and timelines start there.",
             )
         )
+    options.append(
+        click.option(
+            "--strict",
+            is_flag=True,
+            default=None,
+            expose_value=False,
+            callback=_remember("strict"),
+            help="Stop at any error of the park, also those the figures can go on with "
+            "(a repaired geometry, a parcel left out).",
+        )
+    )
     options.append(
         click.option(
             "--store",
@@ -212,7 +256,7 @@ def load_park(path: Path | str | None = None, **options: Any) -> Any:
 
 
 def loose_options() -> dict[str, Any]:
-    """The command's ``--crs``, ``--encoding``, ``--id-field`` and ``--field`` values."""
+    """The command's loose-file options (``--crs``, ``--layer`` ...), as given."""
     ctx = click.get_current_context(silent=True)
     obj = ctx.find_object(Context) if ctx else None
     return dict(obj.loose) if obj is not None else {}
@@ -275,22 +319,43 @@ def lang_option(func: F) -> F:
         "--lang",
         type=click.Choice(["zh", "en"]),
         default=None,
+        callback=_keep_lang,
         help="Language of labels and headers (default: zh).",
     )(func)
+
+
+def _keep_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Keep a command's ``--lang`` on the :class:`Context` too, for its messages."""
+    if value is not None:
+        ctx.ensure_object(Context).lang = value
+    return value
 
 
 def loose_file_options(func: F) -> F:
     """Options for reading a loose parcel file as a surveyor hands it over.
 
-    ``--crs``, ``--encoding``, ``--id-field`` and ``--field`` are kept on the
-    :class:`Context`; :func:`load_park` and :func:`loose_options` pass them on,
-    so commands do not repeat them.
+    ``--crs``, ``--override-crs``, ``--swap-axes``, ``--layer``, ``--encoding``,
+    ``--id-field`` and ``--field`` are kept on the :class:`Context`;
+    :func:`load_park` and :func:`loose_options` pass them on, so commands do
+    not repeat them.
     """
 
     common = {"expose_value": False, "is_eager": False}
     options = [
         click.option("--crs", callback=_remember("loose.crs"), **common,
-                     help="CRS of a file that has none, e.g. EPSG:4544."),
+                     help="CRS of a file that has none, e.g. EPSG:4544. A file's own CRS is "
+                     "replaced only with --override-crs."),
+        click.option("--override-crs", is_flag=True, default=None,
+                     callback=_remember("loose.override_crs"), **common,
+                     help="Take --crs instead of the CRS the file declares (coordinates are "
+                     "not reprojected)."),
+        click.option("--swap-axes", is_flag=True, default=None,
+                     callback=_remember("loose.swap_axes"), **common,
+                     help="Swap x and y of every coordinate: files written latitude first, or "
+                     "surveyors' X (northing) first."),
+        click.option("--layer", callback=_remember("loose.layer"), **common,
+                     help="The layer of a multi-layer file (GeoPackage, folder of shapefiles); "
+                     "the same as FILE:LAYER."),
         click.option("--encoding", callback=_remember("loose.encoding"), **common,
                      help="Text encoding of a shapefile, e.g. GBK or UTF-8."),
         click.option("--id-field", callback=_remember("loose.id_field"), **common,
@@ -319,27 +384,192 @@ def parse_field_options(values: Sequence[str]) -> dict[str, str]:
 
 
 def handle_errors(func: F) -> F:
-    """Turn parkgis errors into a message and an exit status, not a traceback.
+    """Run a command inside :func:`safety_net`: a message and an exit status, not a traceback.
 
-    Exit 2 when the input could not be read at all, 1 for other errors.
-    ``parkgis --debug`` shows the traceback.
+    Every command run by the ``parkgis`` group is already inside the net
+    (:class:`ParkgisGroup`); this decorator also covers a command invoked on
+    its own.
     """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
+        with safety_net():
             return func(*args, **kwargs)
-        except (ParkgisError, KeyError, OSError) as exc:
-            ctx = click.get_current_context(silent=True)
-            obj = ctx.find_object(Context) if ctx else None
-            if obj is not None and obj.debug:
-                raise
-            text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            click.echo(f"parkgis: error: {text}", err=True)
-            code = 2 if isinstance(exc, (InputError, OSError)) else 1
-            raise SystemExit(code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+_PASS_THROUGH = (
+    click.ClickException,  # click shows usage errors itself (exit 2)
+    click.exceptions.Exit,
+    click.exceptions.Abort,
+    SystemExit,
+    BrokenPipeError,  # output piped into `head`: click exits quietly
+)
+
+
+@contextmanager
+def safety_net(ctx: click.Context | None = None) -> Iterator[None]:
+    """Turn every failure inside the block into one line on stderr and an exit status.
+
+    - a :class:`~parkgis.errors.ParkgisError` prints ``err.text(lang)``: exit 2
+      when the input could not be read (:class:`~parkgis.errors.InputError`),
+      else 1; an ``OSError`` (a file that cannot be read or written) exits 2,
+      a ``KeyError`` 1;
+    - Ctrl-C prints one line saying truthfully whether anything was written
+      (:func:`interrupted_message`) and exits 130;
+    - anything else is a defect of parkgis: ``parkgis: internal error: …`` and
+      exit 3, asking for ``--debug`` and a report.
+
+    Click's own errors (usage, ``--help``, exit) pass through to click. With
+    ``parkgis --debug`` every error but Ctrl-C is raised, with its traceback.
+    A library may turn the KeyboardInterrupt of a Ctrl-C into an error of its
+    own (numpy does, inside a comparison): the net notes the signal itself, so
+    that such an error is reported as the interruption it is.
+    """
+    from parkgis.io.store import written_paths
+
+    mark = len(written_paths())
+    with _noting_interrupts() as interrupted:
+        try:
+            yield
+        except _PASS_THROUGH:
+            raise
+        except (KeyboardInterrupt, Exception) as exc:
+            if isinstance(exc, KeyboardInterrupt) or interrupted:
+                line = interrupted_message(written_paths()[mark:], _net_lang(ctx))
+                click.echo(line, err=True)
+                raise SystemExit(130) from None
+            obj = _net_context(ctx)
+            if obj is not None and obj.debug:
+                raise
+            message, code = failure_message(exc, _net_lang(ctx))
+            click.echo(message, err=True)
+            raise SystemExit(code) from None
+
+
+@contextmanager
+def _noting_interrupts() -> Iterator[list[bool]]:
+    """Yield a list that gets an entry when SIGINT arrives; SIGINT still raises
+    KeyboardInterrupt. Where SIGINT is ignored, or off the main thread, nothing changes."""
+    import signal
+    import threading
+
+    noted: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous in (signal.SIG_IGN, None):
+        yield noted
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        noted.append(True)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class ParkgisGroup(click.Group):
+    """A click group whose every command runs inside :func:`safety_net`.
+
+    Structural, so that no command can forget it: the net covers parsing the
+    command's options (a park that cannot be opened, a callback that fails)
+    and running it, for the commands of nested groups too.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with safety_net():
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with safety_net(ctx):
+            return super().invoke(ctx)
+
+
+def failure_message(exc: BaseException, lang: str) -> tuple[str, int]:
+    """The one line printed for an error, and the exit status.
+
+    Examples
+    --------
+    >>> from parkgis.errors import InputError
+    >>> failure_message(InputError("a.shp: no .dbf", zh="a.shp: 缺少 .dbf"), "zh")
+    ('parkgis: 错误: a.shp: 缺少 .dbf', 2)
+    >>> failure_message(ZeroDivisionError("division by zero"), "en")[1]
+    3
+    """
+    prefix = "parkgis: 错误: " if lang == "zh" else "parkgis: error: "
+    if isinstance(exc, ParkgisError):
+        unreadable = isinstance(exc, (InputError, MissingDependencyError))
+        return prefix + exc.text(lang), 2 if unreadable else 1
+    if isinstance(exc, OSError):
+        return prefix + _os_error_text(exc, lang), 2
+    if isinstance(exc, KeyError):
+        return prefix + str(exc.args[0] if exc.args else exc), 1
+    what = " ".join(f"{type(exc).__name__}: {exc}".split())
+    if lang == "zh":
+        return f"parkgis: 内部错误: {what} — 请加 --debug 重新运行查看详情并报告此问题", 3
+    return (
+        f"parkgis: internal error: {what} — run again with --debug for the traceback, "
+        f"and report it",
+        3,
+    )
+
+
+def _os_error_text(exc: OSError, lang: str) -> str:
+    reason = exc.strerror or str(exc)
+    if exc.filename is None:
+        return reason
+    where = str(exc.filename) + (f" → {exc.filename2}" if exc.filename2 else "")
+    if lang == "zh":
+        return f"无法读写 {where}: {reason}; 请检查路径和权限"
+    return f"cannot read or write {where}: {reason}; check the path and its permissions"
+
+
+def interrupted_message(written: Sequence[Path] = (), lang: str = "zh") -> str:
+    """The line printed on Ctrl-C: nothing was written, or what already was.
+
+    Examples
+    --------
+    >>> interrupted_message((), "en")
+    'parkgis: interrupted; nothing was written'
+    >>> from pathlib import Path
+    >>> interrupted_message([Path("a.html")], "zh")
+    'parkgis: 已中断；中断前已写入: a.html'
+    """
+    from parkgis.cli import NOTHING_WRITTEN
+
+    if not written:
+        return NOTHING_WRITTEN[lang]
+    names = ", ".join(str(p) for p in written[:3])
+    if lang == "zh":
+        more = f" 等 {len(written)} 项" if len(written) > 3 else ""
+        return f"parkgis: 已中断；中断前已写入: {names}{more}"
+    more = f" and {len(written) - 3} more" if len(written) > 3 else ""
+    return f"parkgis: interrupted; already written: {names}{more}"
+
+
+def _net_context(ctx: click.Context | None) -> Context | None:
+    ctx = ctx or click.get_current_context(silent=True)
+    return ctx.find_object(Context) if ctx else None
+
+
+def _net_lang(ctx: click.Context | None) -> str:
+    obj = _net_context(ctx)
+    if obj is not None and obj.lang in ("zh", "en"):
+        return obj.lang
+    return current_lang()
 
 
 def current_lang(lang: str | None = None) -> str:
@@ -388,8 +618,27 @@ def emit(
 ) -> None:
     """Print a table (or a mapping of figures) as text, JSON or CSV.
 
-    Text shows labels in ``lang`` and vocabulary codes as their labels; JSON
-    and CSV keep canonical names and codes, for other tools.
+    Text and CSV are for people and Excel: headers are the fields' labels in
+    ``lang`` (Chinese by default, ``--lang en`` English: ``面积(亩)`` /
+    ``Area (mu)``) and vocabulary codes are written as their labels
+    (``已征收`` / ``Acquired``). CSV is UTF-8 with a BOM (``utf-8-sig``), so
+    that Excel on a Chinese Windows opens it right, on the terminal as in a
+    file. JSON is for tools: canonical field names and codes, as the Python
+    API gives them.
+
+    Parameters
+    ----------
+    data
+        A table, or figures ``{name: value}`` (printed as figure/value rows).
+    fmt
+        ``text``, ``json`` or ``csv``.
+    title, decimals
+        Of the text table.
+    lang
+        ``zh`` or ``en``; default: the command's ``--lang``.
+    file
+        A text stream to write to instead of standard output (CSV keeps its
+        BOM as the character U+FEFF there).
     """
     out = file or sys.stdout
     if fmt == "json":
@@ -397,11 +646,57 @@ def emit(
         return
     frame = _as_frame(data)
     if fmt == "csv":
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, lineterminator="\n")
-        out.write(buffer.getvalue())
+        text = table_for_tools(frame, current_lang(lang)).to_csv(index=False, lineterminator="\n")
+        _write_utf8_sig(text, out)
         return
     _print_table(frame, title=title, lang=current_lang(lang), decimals=decimals, file=out)
+
+
+def table_for_tools(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A table as CSV and Excel show it: headers as labels, codes as labels, in ``lang``.
+
+    Numbers and dates are kept as they are (not formatted as text).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"acquisition_status": ["acquired"], "area_mu": [15.0]})
+    >>> table_for_tools(frame, "zh").to_dict("records")
+    [{'征收状态': '已征收', '面积(亩)': 15.0}]
+    """
+    columns = {i: _labels_of(frame.iloc[:, i], column, lang) for i, column in enumerate(frame)}
+    out = pd.DataFrame(columns, index=frame.index)
+    out.columns = [field_label(str(column), lang) for column in frame.columns]
+    return out
+
+
+def _labels_of(values: pd.Series, column: Any, lang: str) -> pd.Series:
+    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+        return values.map(lambda v: _code_label(column, v, lang))
+    return values
+
+
+def _code_label(column: Any, value: Any, lang: str) -> Any:
+    """A vocabulary code of ``column`` as its label in ``lang``; a figure's name as its label."""
+    if not isinstance(value, str):
+        return value
+    if str(column) == "figure":
+        return field_label(value, lang)
+    vocab = VOCABULARIES.get(str(column)) or VOCABULARIES.get(_VOCAB_COLUMNS.get(str(column), ""))
+    if vocab is not None and value in vocab:
+        return vocab.label(value, lang=lang)
+    return value
+
+
+def _write_utf8_sig(text: str, out: Any) -> None:
+    """Write CSV text with a UTF-8 BOM: as bytes where ``out`` has them (a terminal, a
+    pipe), so that the console's own encoding cannot mangle it."""
+    raw = getattr(out, "buffer", None)
+    if raw is None:
+        out.write("\ufeff" + text)
+        return
+    out.flush()
+    raw.write(text.encode("utf-8-sig"))
+    raw.flush()
 
 
 def _as_frame(data: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
@@ -436,9 +731,8 @@ def _print_table(
 def _cell(column: str, value: Any, lang: str, decimals: int) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    vocab = VOCABULARIES.get(str(column)) or VOCABULARIES.get(_VOCAB_COLUMNS.get(str(column), ""))
-    if vocab is not None and isinstance(value, str) and value in vocab:
-        return vocab.label(value, lang=lang)
+    if isinstance(value, str):
+        return str(_code_label(column, value, lang))
     if isinstance(value, (float, np.floating)):
         text = f"{value:,.{decimals}f}"
         return text[1:] if text.startswith("-") and not text.strip("-0.,") else text

@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pandas as pd
 
 import parkgis
+from parkgis.check.reading import measured_parcels, read_checked
+from parkgis.cli.checked import area_rows, checked_engine, checked_park, emit_notes
 from parkgis.cli.common import (
+    SOURCE,
     current_lang,
     emit,
     engine_options,
@@ -21,6 +25,8 @@ from parkgis.cli.common import (
     parse_day,
 )
 from parkgis.cli.engine import park_engine
+from parkgis.cli.land import _emit, land_output_options
+from parkgis.cli.output import with_parcel_geometry
 
 __all__ = ["COMMANDS", "area", "import_", "info", "validate"]
 
@@ -33,8 +39,10 @@ __all__ = ["COMMANDS", "area", "import_", "info", "validate"]
 @handle_errors
 def info(park, fmt, lang) -> None:
     """Describe a park: layers, counts, CRS, extent and total area in mu."""
-    loaded = load_park(park)
-    emit(parkgis.park_info(loaded.park), fmt, lang=lang, title=loaded.park.manifest.display_name)
+    checked = checked_park("info", park)
+    info = parkgis.park_info(checked.reading.park, area_mu=checked.reading.area_mu)
+    emit(info, fmt, lang=lang, title=checked.title)
+    emit_notes(checked, fmt)
 
 
 @click.command()
@@ -59,24 +67,30 @@ def validate(park, projects, fmt, lang) -> None:
 
 
 def _validate(park, projects, fmt, lang) -> None:
-    loaded = load_park(park, projects=projects)
-    with park_engine(loaded.park) as figures:
-        problems = figures.find_problems(value_issues=loaded.park.value_issues)
-    errors = [p for p in problems if p.severity == "error"]
+    from parkgis.cli.progress import progress_step
+
+    with progress_step("检查园区 / validating"):
+        loaded = load_park(park, projects=projects)
+        with park_engine(loaded.park) as figures:
+            problems = figures.find_problems(value_issues=loaded.park.value_issues)
+    reading = read_checked(loaded.park, problems=problems)
+    errors = reading.errors
     if fmt == "json":
-        emit({"ok": not errors, "problems": [p.to_dict() for p in problems]}, fmt)
+        emit({"ok": not errors, "problems": [p.to_dict() for p in problems],
+              "parcels": measured_parcels(reading)}, fmt)  # fmt: skip
     else:
-        rows = parkgis.problems_table(problems)
+        rows = parkgis.problems_table(problems, lang=current_lang(lang))
         if fmt == "csv" or len(rows):
             emit(rows, fmt, lang=lang)
-        if fmt == "text":
-            lang = current_lang(lang)
-            name, warnings = loaded.park.manifest.display_name, len(problems) - len(errors)
-            click.echo(
-                f"{name}: {len(errors)} 个错误, {warnings} 个警告"
-                if lang == "zh"
-                else f"{name}: {len(errors)} error(s), {warnings} warning(s)"
-            )
+    line = reading.summary(current_lang(lang)) or (
+        f"{loaded.park.manifest.display_name}: 0 个错误, 0 个警告"
+        if current_lang(lang) == "zh"
+        else f"{loaded.park.manifest.display_name}: 0 error(s), 0 warning(s)"
+    )
+    if fmt == "text":
+        click.echo(line)
+    elif problems:
+        click.echo(f"parkgis: {line}", err=True)
     if errors:
         raise SystemExit(1)
 
@@ -97,21 +111,38 @@ def _validate(park, projects, fmt, lang) -> None:
 )
 @loose_file_options
 @engine_options
-@format_option
+@land_output_options
 @lang_option
 @handle_errors
-def area(park, by, planar, fmt, lang) -> None:
-    """Measure every parcel on the CGCS2000 ellipsoid, in mu and m²."""
-    loaded = load_park(park)
-    with park_engine(loaded.park) as figures:
-        table = figures.area_table(planar=planar)
-    if by:
-        table = parkgis.area_by(table, by)
-    emit(table, fmt, lang=lang, title=loaded.park.manifest.display_name)
+def area(park, by, planar, fmt, output, lang) -> None:
+    """Measure every parcel on the CGCS2000 ellipsoid, in mu and m².
+
+    With -o the file's extension chooses: a layer (.gpkg, .geojson, .parquet,
+    .shp) of the parcels with their areas, .csv, .xlsx (with a sum row) or .json.
+    """
+    by_field = frozenset({f"parcels.{by}"}) if by else frozenset()
+    with checked_engine("area", park, uses=by_field) as (checked, figures):
+        measured = figures.area_table(planar=planar)
+    shapes = measured[["parcel_id", measured.geometry.name]] if "parcel_id" in measured else None
+    table = pd.DataFrame(measured.drop(columns=measured.geometry.name))
+    # By a field: the measured parcels (those left out are named in the notes); else every
+    # parcel, with a row saying why for those left out.
+    table = parkgis.area_by(table, by) if by else area_rows(checked, table, current_lang(lang))
+    if output is None and fmt != "xlsx":
+        emit(table, fmt, lang=lang, title=checked.title)
+        emit_notes(checked, fmt)
+        return
+    sheet = f"by_{by}" if by else "parcels"
+    _emit(
+        table, fmt, output, lang, title=checked.title, text=[(None, table)], csv=table,
+        sheets={sheet: table}, totals=(sheet,), layer_name="areas",
+        layer=None if by or shapes is None else with_parcel_geometry(table, shapes),
+    )  # fmt: skip
+    emit_notes(checked, "file")  # on standard error: the file holds the table alone
 
 
 @click.command(name="import")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("sources", nargs=-1, required=True, type=SOURCE)
 @click.option(
     "-o",
     "--output",
@@ -157,12 +188,34 @@ def import_(
     """
     from datetime import datetime
 
-    from parkgis.io.importer import import_sources
-
     if update and (date_ is None or not by):
         raise click.UsageError("--update records events: give --date YYYY-MM-DD and --by NAME")
 
-    report = import_sources(
+    from parkgis.cli.progress import progress_step
+
+    with progress_step("导入 / importing"):
+        report = _import(
+            sources,
+            output,
+            name,
+            title,
+            private,
+            overwrite,
+            update,
+            date_,
+            by,
+            note,
+            datetime.now().astimezone().isoformat(timespec="seconds"),
+        )
+    for line in report.lines:
+        click.echo(line)
+
+
+def _import(sources, output, name, title, private, overwrite, update, date_, by, note,
+            recorded_at):  # fmt: skip
+    from parkgis.io.importer import import_sources
+
+    return import_sources(
         list(sources),
         output,
         name=name,
@@ -174,10 +227,8 @@ def import_(
         date=parse_day(date_, "--date"),
         by=by,
         note=note,
-        recorded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+        recorded_at=recorded_at,
     )
-    for line in report.lines:
-        click.echo(line)
 
 
 COMMANDS = [info, validate, area, import_]

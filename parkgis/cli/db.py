@@ -59,14 +59,21 @@ def init(url) -> None:
 @click.option("--replace", is_flag=True, help="Drop the store's park of that name first.")
 @handle_errors
 def push(park, url, name, replace) -> None:
-    """Copy a park folder (with its event log) into a store, in one transaction."""
+    """Copy a park (with its event log) into a store, in one transaction."""
+    from parkgis.cli.progress import progress_bar, progress_step
     from parkgis.io.loose import load_park
     from parkgis.io.postgis import push_park, safe_url
-    from parkgis.io.store import is_park_folder
+    from parkgis.io.store import is_park
 
-    if park is not None and not is_park_folder(park):
-        raise InputError(f"{park} is not a park folder; import it first (parkgis import)")
-    pushed = push_park(load_park(park).park, url, name=name, replace=replace)
+    if park is not None and not is_park(park):
+        msg = f"{park} is not a park; import it first (parkgis import … -o PARK.gpkg)"
+        raise InputError(msg, zh=f"{park} 不是园区；请先导入（parkgis import … -o 园区.gpkg）")
+
+    with progress_step("读取园区 / reading the park"):
+        loaded = load_park(park, private=True).park  # the store keeps the owners' fields too
+    rows = sum(len(getattr(loaded, t)) for t in ("parcels", "constraints", "projects", "events"))
+    with progress_bar("推送到数据库 / pushing", total=rows, min_total=1_000) as hook:
+        pushed = push_park(loaded, url, name=name, replace=replace, progress=hook)
     click.echo(f"{safe_url(url)}: park {pushed!r}")
 
 

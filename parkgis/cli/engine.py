@@ -28,8 +28,14 @@ _PER_WORKER = 2  # partitions per worker thread by default
 class LocalFigures:
     """The figures of ``park``, computed in this process."""
 
+    distributed = False
+
     def __init__(self, park: Park) -> None:
         self.park = park
+
+    def on(self, park: Park) -> LocalFigures:
+        """The same engine's figures of another park (the park as the figures read it)."""
+        return LocalFigures(park)
 
     def area_table(self, *, planar: bool = False) -> pd.DataFrame:
         from parkgis.land.tables import area_table
@@ -59,9 +65,18 @@ class LocalFigures:
 class DaskFigures(LocalFigures):
     """The figures of ``park``, computed partition by partition on the active dask client."""
 
-    def __init__(self, park: Park, parts: Any) -> None:
+    distributed = True
+
+    def __init__(self, park: Park, parts: Any, *, npartitions: int) -> None:
         super().__init__(park)
         self.parts = parts
+        self.npartitions = npartitions
+
+    def on(self, park: Park) -> DaskFigures:
+        from parkgis.engine.dask import partition_park
+
+        count = self.npartitions
+        return DaskFigures(park, partition_park(park, npartitions=count), npartitions=count)
 
     def area_table(self, *, planar: bool = False) -> pd.DataFrame:
         from parkgis.engine.dask import area_table
@@ -106,4 +121,4 @@ def park_engine(park: Park) -> Iterator[LocalFigures]:
     with dask_client(obj.scheduler, workers=_LOCAL_WORKERS) as client:
         threads = sum(client.nthreads().values()) or _LOCAL_WORKERS
         count = obj.partitions or _PER_WORKER * threads
-        yield DaskFigures(park, partition_park(park, npartitions=count))
+        yield DaskFigures(park, partition_park(park, npartitions=count), npartitions=count)

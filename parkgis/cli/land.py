@@ -1,9 +1,11 @@
 """``parkgis buildable``, ``reserve``, ``gaps``, ``targets`` and ``enforce``: the land figures.
 
 Each command reads, calls the library, emits. ``--format`` takes text (rich
-tables), json (the library's figures as they are), csv (the main table) or
-xlsx (every table, one sheet each; needs ``-o FILE``). With ``-o FILE`` any
-format is written to the file, atomically.
+tables), json (the library's figures as they are: canonical names and
+codes), csv (the main table) or xlsx (every table, one sheet each; needs
+``-o FILE``). CSV and XLSX are for people and Excel: headers and codes are
+labels in ``--lang`` (Chinese by default), and CSV carries a UTF-8 BOM. With
+``-o FILE`` any format is written to the file, atomically.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, TypeVar
 import click
 import pandas as pd
 
+from parkgis.cli.checked import CheckedPark, checked_engine, checked_park
 from parkgis.cli.common import (
     current_as_of,
     current_lang,
@@ -27,15 +30,22 @@ from parkgis.cli.common import (
     engine_options,
     handle_errors,
     lang_option,
-    load_park,
     loose_file_options,
     park_argument,
+    table_for_tools,
     to_jsonable,
 )
-from parkgis.cli.engine import park_engine
+from parkgis.cli.output import (
+    LAYER_SUFFIXES,
+    output_kind,
+    with_parcel_geometry,
+    write_layer,
+    write_workbook,
+)
 from parkgis.errors import DataError, InputError
-from parkgis.io.loose import read_parcel_file
+from parkgis.io.loose import read_parcel_file, read_patches, split_layer
 from parkgis.io.store import atomic_path
+from parkgis.land.gaps import GAPS
 from parkgis.model.schema import field_label
 from parkgis.model.vocab import (
     DEMAND_EXCLUSION,
@@ -58,6 +68,7 @@ _CODES: dict[str, dict[Any, tuple[str, str]]] = {
     "basis": {t.code: (t.zh, t.en) for t in FIGURE_BASIS},
     "reason": {t.code: (t.zh, t.en) for t in (*DEMAND_EXCLUSION, *FINDING_REASON)},
     "risk": {t.code: (t.zh, t.en) for t in TITLE_RISK},
+    "gap": GAPS,
     "on_track": {True: ("是", "yes"), False: ("否", "no")},
     "idle": {True: ("是", "yes"), False: ("", "")},
 }
@@ -72,13 +83,15 @@ def land_output_options(func: F) -> F:
             type=click.Choice(LAND_FORMATS),
             default="text",
             show_default=True,
-            help="Output: tables for people; JSON, CSV or an Excel workbook (needs -o) for tools.",
+            help="Output: tables for people; JSON, CSV or an Excel workbook (needs -o) for tools. "
+            "With -o the file's extension chooses.",
         ),
         click.option(
             "-o",
             "--output",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="Write to this file (atomically) instead of the terminal.",
+            help="Write to this file (atomically), by its extension: .gpkg, .geojson, .parquet, "
+            ".shp (a layer, each row with its geometry), .csv, .xlsx, .json; else text.",
         ),
     ]
     for option in reversed(options):
@@ -145,14 +158,21 @@ def buildable(park, constraint_specs, rules_file, by, fmt, output, lang) -> None
     Constraints are buffered by their setbacks in the local CGCS2000
     Gauss-Kruger zone; areas are measured on the ellipsoid.
     """
-    loaded = load_park(park)
     layers = _constraint_layers(constraint_specs)
-    rules = _rules(rules_file, loaded.park)
-    with (
-        park_engine(loaded.park) as engine,
-        _progress_bar(len(loaded.park.parcels), fmt, output, lang) as hook,
-    ):
-        figures = engine.buildable_figures(layers, rules=rules, progress=hook)
+    net_layer = None
+    with checked_engine("buildable", park) as (checked, engine):
+        rules = _rules(rules_file, checked.park)
+        with _progress_bar(len(checked.park.parcels), fmt, output, lang) as hook:
+            if output_kind(fmt, output) == "layer":  # the net buildable part of each parcel
+                from parkgis.land.buildable import buildable_figures, buildable_table
+
+                net_layer = buildable_table(checked.park, layers, rules=rules, geometry=True,
+                                            progress=hook)  # fmt: skip
+                figures = buildable_figures(checked.park, layers, rules=rules, table=net_layer)
+            else:
+                figures = engine.buildable_figures(layers, rules=rules, progress=hook)
+    figures = _with_notes(figures, checked, lang)
+    loaded = checked
     parcels = pd.DataFrame(figures["parcels"])
     by_zone, by_status = pd.DataFrame(figures["by_zone"]), pd.DataFrame(figures["by_status"])
     main = {"parcel": parcels, "zone": by_zone, "status": by_status}[by]
@@ -173,6 +193,9 @@ def buildable(park, constraint_specs, rules_file, by, fmt, output, lang) -> None
             "constraints": pd.DataFrame(figures["constraints"]),
             "totals": _figure_rows(totals, None),
         },
+        layer=net_layer,
+        layer_name="buildable",
+        totals=("parcels", "by_zone", "by_status"),
     )
 
 
@@ -205,30 +228,30 @@ def reserve(
 ) -> None:  # fmt: skip
     """Available land, pipeline, reserve, demand and shortfall, now and by quarter, in mu.
 
-    With --as-of DATE: the park as it was on that date, and the quarterly
-    timeline starts there (land expected earlier counts as overdue).
+    The figures are for today, or with --as-of DATE for the park as it was on
+    that date; the quarterly timeline starts there. Land whose expected
+    acquisition date has passed and is still not acquired is overdue: listed
+    with its date, never counted as arriving.
     """
     from parkgis.land.reserve import reserve_figures
 
-    loaded = load_park(
-        park, projects=projects,
-    )  # fmt: skip
     layers = _constraint_layers(constraint_specs)
-    rules = _rules(rules_file, loaded.park)
-    with (
-        park_engine(loaded.park) as engine,
-        _progress_bar(len(loaded.park.parcels), fmt, output, lang) as hook,
-    ):
-        table = engine.buildable_table(layers, rules=rules, progress=hook)
+    with checked_engine("reserve", park, projects=projects) as (checked, engine):
+        rules = _rules(rules_file, checked.park)
+        with _progress_bar(len(checked.park.parcels), fmt, output, lang) as hook:
+            table = engine.buildable_table(layers, rules=rules, progress=hook)
+    loaded = checked
     figures = reserve_figures(
-        loaded.park, assume=_pairs(assume, "--assume", "ZONE=STATUS"), as_of=current_as_of(),
-        buildable=table,
+        loaded.park, assume=_pairs(assume, "--assume", "ZONE=STATUS"),
+        as_of=current_as_of() or dt.date.today(), buildable=table,
     )  # fmt: skip
+    figures = _with_notes(figures, checked, lang)
     summary = {k: v for k, v in figures.items() if not isinstance(v, (list, dict))}
     quarters = pd.DataFrame(figures["by_quarter"])
     waiting = pd.DataFrame(figures["projects_waiting"])
     excluded = pd.DataFrame(figures["projects_excluded"])
     supply = pd.DataFrame(figures["supply_parcels"])
+    overdue = pd.DataFrame(figures["overdue_parcels"])
     assumptions = pd.DataFrame(figures["assumptions"])
     _emit(
         figures,
@@ -237,12 +260,13 @@ def reserve(
         lang,
         title=_title(loaded.park, "土地储备与缺口", "Land reserve and shortfall", lang),
         text=[
-            (None, _figure_rows(summary, current_lang(lang))),
+            (None, _figure_rows(_closes_in_words(summary, current_lang(lang)), current_lang(lang))),
             (
                 "assumptions",
                 assumptions.rename(columns={"status": "acquisition_status", "parcels": "count"}),
             ),
             ("by_quarter", quarters),
+            ("overdue_parcels", overdue),
             ("projects_waiting", waiting),
             ("projects_excluded", excluded),
         ],
@@ -255,7 +279,22 @@ def reserve(
             "supply_parcels": supply,
             "assumptions": assumptions,
         },
+        layer=with_parcel_geometry(supply, loaded.park.parcels) if len(supply) else None,
+        layer_name="supply_parcels",
     )
+
+
+def _with_notes(figures: dict[str, Any], checked: CheckedPark, lang: str | None) -> dict[str, Any]:
+    """The figures with the reading's notes (repairs, parcels left out), when there are."""
+    notes = checked.reading.note_texts(current_lang(lang))
+    return {**figures, "notes": notes} if notes else figures
+
+
+def _closes_in_words(summary: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """The summary with a shortfall that never closes said in words, for people."""
+    if summary.get("shortfall_closes_in") is not None:
+        return dict(summary)
+    return {**summary, "shortfall_closes_in": "未消除" if lang == "zh" else "not closed"}
 
 
 # --------------------------------------------------------------------------- gaps
@@ -272,10 +311,10 @@ def gaps(park, today, fmt, output, lang) -> None:
     """The three gaps (批而未征, 征而未供, 供而未用) with mu and days in stage; idle-land alerts."""
     from parkgis.land.gaps import gap_figures, gaps_table
 
-    loaded = load_park(park)
+    loaded = checked = checked_park("gaps", park)
     day = _day(today) or current_as_of() or dt.date.today()
     table = gaps_table(loaded.park, today=day)
-    figures = gap_figures(loaded.park, today=day)
+    figures = _with_notes(gap_figures(loaded.park, today=day), checked, lang)
     lang_ = current_lang(lang)
     summary = pd.DataFrame(figures["gaps"]).drop(columns=["parcel_ids"])
     summary["gap"] = summary["zh" if lang_ == "zh" else "en"]
@@ -292,7 +331,7 @@ def gaps(park, today, fmt, output, lang) -> None:
                     columns={"parcels": "count", "mu": "area_mu"}
                 ),
             ),
-            (None, _gap_labels(table, lang_)),
+            (None, table),
         ],
         csv=table,
         sheets={
@@ -302,6 +341,8 @@ def gaps(park, today, fmt, output, lang) -> None:
             "parcels": table,
             "idle_alerts": pd.DataFrame(figures["idle_alerts"]),
         },
+        layer=with_parcel_geometry(table, loaded.park.parcels),
+        layer_name="gaps",
     )
 
 
@@ -319,11 +360,11 @@ def targets(park, today, fmt, output, lang) -> None:
     """Each target against its actual: percent done, and whether the pace is on track."""
     from parkgis.land.targets import target_figures, target_progress
 
-    loaded = load_park(park)
+    loaded = checked = checked_park("targets", park)
     day = _day(today) or current_as_of() or dt.date.today()
     table = target_progress(loaded.park.targets, today=day)
     _emit(
-        target_figures(loaded.park.targets, today=day),
+        _with_notes(target_figures(loaded.park.targets, today=day), checked, lang),
         fmt,
         output,
         lang,
@@ -377,9 +418,9 @@ def enforce(
         title_risks,
     )
 
-    loaded = load_park(park)
     if patches_spec and illustrative:
         raise click.UsageError("give --patches or --illustrative, not both")
+    loaded = checked = checked_park("enforce", park)
     risks = title_risks(loaded.park)
     figures: dict[str, Any] = {"patches": 0, "patches_with_findings": 0, "by_reason": [],
                                "findings": []}  # fmt: skip
@@ -390,13 +431,14 @@ def enforce(
             layer = illustrative_patches(loaded.park)
             note = ILLUSTRATIVE
         else:
-            layer = _read_patches(patches_spec, patch_crs)
+            layer = read_patches(patches_spec, crs=patch_crs)
         findings = enforcement_check(layer, loaded.park, id_field=patch_id_field)
         figures = enforcement_figures(findings, patches=len(layer))
         if findings_file is not None:
             _write_findings(findings, findings_file)
     figures["title_risks"] = risks.to_dict(orient="records")
     figures["note"] = note or (None if findings is not None else "no patch layer given")
+    figures = _with_notes(figures, checked, lang)
     rows = pd.DataFrame(figures["findings"])
     text: list[tuple[str | None, pd.DataFrame]] = []
     if findings is not None:
@@ -412,10 +454,27 @@ def enforce(
         csv=rows if findings is not None else risks,
         sheets={"findings": rows, "title_risks": risks},
         footer=figures["note"],
+        layer=findings if findings is not None else _risk_layer(risks, loaded.park.parcels),
+        layer_name="findings" if findings is not None else "title_risks",
     )
 
 
 COMMANDS = [buildable, reserve, gaps, targets, enforce]
+
+
+def _risk_layer(risks: pd.DataFrame, parcels: Any) -> Any:
+    """The title risks, each with the union of its project's parcels."""
+    import geopandas as gpd
+    import shapely
+
+    shapes = parcels.drop_duplicates("parcel_id").set_index("parcel_id").geometry
+    geometry = [
+        shapely.union_all(
+            shapes.reindex([p for p in ids or () if p in shapes.index]).to_numpy()
+        )
+        for ids in risks.get("parcel_ids", pd.Series([None] * len(risks)))
+    ]
+    return gpd.GeoDataFrame(risks.reset_index(drop=True), geometry=geometry, crs=parcels.crs)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -429,11 +488,16 @@ def _constraint_layers(specs: tuple[str, ...]) -> list[Any] | None:
 
     layers = []
     for spec in specs:
-        path, layer = _path_layer(spec, "--constraints")
+        path, layer = split_layer(spec)
         frame, _decisions, issues = read_parcel_file(path, layer=layer, table="constraints")
-        if issues:
-            listed = "; ".join(i.message for i in issues[:10])
-            raise DataError(f"{spec}: {len(issues)} value(s) not understood: {listed}")
+        errors = [i for i in issues if i.severity == "error"]
+        if errors:
+            listed = "; ".join(i.message for i in errors[:10])
+            listed_zh = "；".join(i.message_zh or i.message for i in errors[:10])
+            raise DataError(
+                f"{spec}: {len(errors)} value(s) not understood: {listed}",
+                zh=f"{spec}：有 {len(errors)} 个值无法识别：{listed_zh}",
+            )
         names = [n for n in (layer, _only_layer(path), path.stem) if n]
         layers.append(constraint_layer(frame, name=names))
     return layers
@@ -448,27 +512,6 @@ def _only_layer(path: Path) -> str | None:
     except Exception:  # the reader reports unreadable files; a name is only a hint
         return None
     return str(layers[0][0]) if len(layers) == 1 else None
-
-
-def _read_patches(spec: str, crs: str | None) -> Any:
-    from parkgis.io.vector import read_layer
-
-    path, layer = _path_layer(spec, "--patches")
-    read = read_layer(path, layer=layer, crs=crs)
-    if read.broken:
-        listed = "; ".join(f"feature {b.feature}: {b.reason}" for b in read.broken[:10])
-        raise DataError(f"{spec}: {len(read.broken)} patch(es) could not be read: {listed}")
-    return read.frame
-
-
-def _path_layer(spec: str, option: str) -> tuple[Path, str | None]:
-    """Split ``PATH[:LAYER]``; a path that exists as given has no layer (C:\\ on Windows)."""
-    if Path(spec).exists():
-        return Path(spec), None
-    head, sep, tail = spec.rpartition(":")
-    if sep and head and Path(head).exists() and "/" not in tail and "\\" not in tail:
-        return Path(head), tail or None
-    raise InputError(f"{option} {spec}: no such file; give PATH or PATH:LAYER")
 
 
 def _rules(rules_file: Path | None, park: Any) -> Any:
@@ -518,15 +561,17 @@ def _figure_rows(figures: Mapping[str, Any], lang: str | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["figure", "value"])
 
 
-def _gap_labels(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    from parkgis.land.gaps import GAPS
-
-    pick = 0 if lang == "zh" else 1
-    return table.assign(gap=table["gap"].map(lambda c: GAPS.get(c, (c, c))[pick]))
-
-
 def _text_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Codes of the land figures as labels (vocabulary codes are emit's job)."""
+    """A table for the terminal: codes as labels, figure values formatted."""
+    out = _labelled(frame, lang)
+    if "figure" in out.columns and "value" in out.columns:
+        out["value"] = out["value"].map(_figure_value)
+    return out
+
+
+def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Codes of the land figures as labels in ``lang`` (vocabulary codes and headers are
+    :func:`~parkgis.cli.common.emit`'s and :func:`~parkgis.cli.common.table_for_tools`'s job)."""
     pick = 0 if lang == "zh" else 1
     out = frame.copy()
     for column in out.columns:
@@ -536,9 +581,12 @@ def _text_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     for column, labels in _CODES.items():
         if column in out.columns:
             out[column] = out[column].map(lambda v, m=labels: m.get(v, (v, v))[pick])
-    if "figure" in out.columns and "value" in out.columns:
-        out["value"] = out["value"].map(_figure_value)
     return out
+
+
+def _for_tools(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A table as CSV and Excel get it: headers and codes as labels in ``lang``."""
+    return table_for_tools(_labelled(frame, lang), lang)
 
 
 def _figure_value(value: Any) -> str:
@@ -561,20 +609,43 @@ def _emit(
     sheets: dict[str, pd.DataFrame],
     decimals: int = 2,
     footer: str | None = None,
+    layer: Any = None,
+    layer_name: str = "parcels",
+    totals: tuple[str, ...] = (),
 ) -> None:
+    """Print or write a command's result; with ``-o`` the extension chooses the kind
+    (:mod:`parkgis.cli.output`).
+
+    ``layer`` is the GeoDataFrame a spatial ``-o`` writes (None: the result
+    has no geometry); ``totals`` names the sheets that end with a sum row.
+    """
+    fmt = output_kind(fmt, output)
+    if fmt == "layer":
+        if layer is None:
+            listed = ", ".join(LAYER_SUFFIXES)
+            raise click.UsageError(
+                f"this result has no geometry to write as {listed}; write .csv, .xlsx or .json"
+            )
+        for line in write_layer(layer, output, layer=layer_name):
+            click.echo(f"parkgis: {line}", err=True)
+        click.echo(f"{output}", err=True)
+        return
     if fmt == "xlsx":
         if output is None:
             raise click.UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
-        with atomic_path(output) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, frame in sheets.items():
-                _excel_ready(frame).to_excel(writer, sheet_name=name[:31], index=False)
+        lang_ = current_lang(lang)
+        write_workbook(
+            sheets, output, labelled=lambda f: _excel_ready(_for_tools(f, lang_)), lang=lang_,
+            totals=totals,
+        )  # fmt: skip
         click.echo(f"{output}", err=True)
+        return
+    if fmt == "csv":
+        _write_csv(_labelled(csv, current_lang(lang)), output, current_lang(lang))
         return
     buffer = io.StringIO()
     if fmt == "json":
         buffer.write(json.dumps(to_jsonable(figures), ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "csv":
-        emit(csv, "csv", file=buffer)
     else:
         lang_ = current_lang(lang)
         first = True
@@ -587,6 +658,8 @@ def _emit(
             first = False
         if footer:
             buffer.write(f"{footer}\n")
+        for note in figures.get("notes", ()):
+            buffer.write(f"{'注：' if lang_ == 'zh' else 'Note: '}{note}\n")
     if output is None:
         sys.stdout.write(buffer.getvalue())
         return
@@ -595,10 +668,27 @@ def _emit(
     click.echo(f"{output}", err=True)
 
 
+def _write_csv(frame: pd.DataFrame, output: Path | None, lang: str) -> None:
+    """CSV with a UTF-8 BOM and labelled headers (:func:`emit`), to ``output`` or stdout."""
+    if output is None:
+        emit(frame, "csv", lang=lang)
+        return
+    with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+        emit(frame, "csv", lang=lang, file=handle)
+    click.echo(f"{output}", err=True)
+
+
 _SECTIONS = {
     "constraints": ("限制要素与退让距离", "Constraints and setbacks"),
     "assumptions": ("情景假设", "Scenario"),
-    "by_quarter": ("按季度", "By quarter"),
+    "by_quarter": (
+        "按季度(仅计入预计日期未过的土地)",
+        "By quarter (counting only land whose expected date has not passed)",
+    ),
+    "overdue_parcels": (
+        "逾期未征收地块(预计征收日期已过, 不计入)",
+        "Overdue land (expected date passed, not counted)",
+    ),
     "projects_waiting": ("待落地签约项目", "Signed projects waiting for land"),
     "projects_excluded": ("未计入需求的项目", "Projects not counted in demand"),
     "findings": ("图斑问题", "Findings"),
@@ -643,21 +733,8 @@ def _progress_bar(
     n: int, fmt: str, output: Path | None, lang: str | None
 ) -> Iterator[Callable[[int, int], None] | None]:
     """A rich progress bar on stderr for large parks, when stderr is a terminal."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from parkgis.cli.progress import progress_bar
 
-    console = Console(stderr=True)
-    if n < _PROGRESS_FROM or not console.is_terminal:
-        yield None
-        return
     label = "净可建面积" if current_lang(lang) == "zh" else "Net buildable"
-    with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True,
-    ) as bar:  # fmt: skip
-        task = bar.add_task(label, total=n)
-
-        def hook(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with progress_bar(label, total=n, min_total=_PROGRESS_FROM) as hook:
         yield hook

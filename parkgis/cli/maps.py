@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
+from parkgis.check.reading import FIGURE_TABLES
+from parkgis.cli.checked import checked_park
 from parkgis.cli.common import (
     current_lang,
     handle_errors,
     lang_option,
-    load_park,
     loose_file_options,
     park_argument,
 )
@@ -101,21 +102,23 @@ def map_(
     and mu, constraints and their setback corridors, reserve zones, labels,
     a summary panel, search, measuring and a minimap.
     """
-    from parkgis.maps import park_map, save_map
 
-    loaded = load_park(park)
+    # The owners' fields are read (joined from private_fields) only when they are to be shown.
+    loaded = checked = checked_park("map", park, private=include_private)
     lang = current_lang(lang)
-    m = park_map(
-        loaded.park,
-        color_by=color_by,
-        basemap=basemap,
-        lang=lang,
-        include_private=include_private,
-        offline=offline,
-        tianditu_key=tianditu_key,
-        simplify_m=simplify_m,
-    )
-    path = save_map(m, output or default_map_path(loaded.park.name), offline=offline)
+    stops_reserve = checked.reading.blocking(FIGURE_TABLES["reserve"])
+    withheld = None
+    if stops_reserve:
+        withheld = (
+            f"{len(stops_reserve)} 个错误使该数字不可靠（parkgis validate 列出）"
+            if lang == "zh"
+            else f"{len(stops_reserve)} error(s) make this figure uncertain (parkgis validate)"
+        )
+    from parkgis.cli.progress import progress_step
+
+    with progress_step("绘制地图 / building the map"):
+        path = _build(loaded, checked, withheld, color_by, basemap, lang, include_private,
+                      offline, tianditu_key, simplify_m, output)  # fmt: skip
     click.echo(f"{path}")
     if tianditu_key and "tianditu" in basemap:
         click.echo(
@@ -124,6 +127,25 @@ def map_(
             else "Note: the map file holds your Tianditu key; do not publish it or commit it",
             err=True,
         )
+
+
+def _build(loaded, checked, withheld, color_by, basemap, lang, include_private, offline,
+           tianditu_key, simplify_m, output):  # fmt: skip
+    from parkgis.maps import park_map, save_map
+
+    m = park_map(
+        loaded.park,
+        notes=checked.reading.note_texts(lang),
+        withheld=withheld,
+        color_by=color_by,
+        basemap=basemap,
+        lang=lang,
+        include_private=include_private,
+        offline=offline,
+        tianditu_key=tianditu_key,
+        simplify_m=simplify_m,
+    )
+    return save_map(m, output or default_map_path(loaded.park.name), offline=offline)
 
 
 COMMANDS = [map_]

@@ -10,8 +10,11 @@ STATUS is a parcel's acquisition status or a project's stage (told apart by
 the term: 征收中 is a status, 在建 a stage); ``--step`` and ``--title`` change a
 parcel's acquisition step and title, ``--stage``, ``--funding`` and ``--title``
 a project's. The changes of one command are recorded together or not at all.
-PARK is a park folder or a store URL (or ``--store URL``); the bundled sample
-park is never changed (``parkgis copy -o mypark`` makes a copy to change).
+PARK is a park GeoPackage (``mypark.gpkg``) or a store URL (or ``--store
+URL``): each command is one transaction. A park folder of an earlier version
+is read but not changed (``parkgis copy FOLDER -o NEW.gpkg`` converts it, with
+its history); the bundled sample park is never changed (``parkgis copy -o
+mypark.gpkg`` makes a copy to change).
 
 Reading: ``parkgis history [ID] --park PARK`` lists the events (``--format
 json`` gives an array with ``field``, ``from``, ``to``, ``date``, ``by`` ...),
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING
 import click
 import pandas as pd
 
+from parkgis.cli.checked import checked_park
 from parkgis.cli.common import (
     FORMATS,
     current_as_of,
@@ -76,7 +80,7 @@ def status() -> None:
 @status.command(name="set")
 @click.argument("entity_id", metavar="ID")
 @click.argument("value", metavar="[STATUS]", required=False)
-@park_option(as_of=False, help="The park to change: a folder or a store URL (required).")
+@park_option(as_of=False, help="The park to change: a .gpkg park or a store URL (required).")
 @click.option("--step", metavar="STEP", help="A parcel's acquisition step, e.g. survey, 组卷报批.")
 @click.option("--title", metavar="TITLE", help="The title status (parcel or project).")
 @click.option("--stage", metavar="STAGE", help="A project's stage, e.g. construction, 在建.")
@@ -86,7 +90,13 @@ def status() -> None:
     type=click.Choice(["parcel", "project"]),
     help="Whether ID is a parcel or a project, when it is both.",
 )
-@click.option("--date", "date_", required=True, metavar="YYYY-MM-DD", help="Effective date.")
+@click.option(
+    "--date",
+    "date_",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="Effective date: today or earlier (a change still to come is not recorded).",
+)
 @click.option(
     "--by",
     required=True,
@@ -111,9 +121,9 @@ def status_set(
 ) -> None:  # fmt: skip
     """Record a change of status, step, title, stage or funding of a parcel or project.
 
-    Examples: parkgis status set YB-R-01 acquiring --step pre_notice --park mypark
+    Examples: parkgis status set YB-R-01 acquiring --step pre_notice --park mypark.gpkg
     --date 2024-03-01 --by 王工 --evidence 元府征预〔2024〕3号;
-    parkgis status set P21 construction --park mypark --date 2024-04-02 --by 王工.
+    parkgis status set P21 construction --park mypark.gpkg --date 2024-04-02 --by 王工.
     """
     from parkgis.model.history import StatusChange
 
@@ -164,7 +174,7 @@ def status_show(entity_id, park, today, fmt, lang) -> None:
     """Show each parcel's status, step and title, since when and for how many days."""
     from parkgis.model.history import days_in_stage, status_since
 
-    loaded = load_park(park)
+    loaded = checked_park("status", park).reading  # every parcel, as read; problems said
     parcels = loaded.park.parcels
     day = parse_day(today, "--today") or current_as_of() or dt.date.today()
     columns = [
@@ -191,7 +201,8 @@ def status_show(entity_id, park, today, fmt, lang) -> None:
     "field_",
     metavar="FIELD",
     help="Only this field: acquisition_status, acquisition_step, title_status, stage, "
-    "funding_status.",
+    "funding_status; a parcel's geometry, retired, added, split, merge, or another of its "
+    "fields (name, zone, land_use, declared_area_mu, project_id ...).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @lang_option
@@ -199,16 +210,19 @@ def status_show(entity_id, park, today, fmt, lang) -> None:
 def history(entity_id, park, field_, fmt, lang) -> None:
     """List the recorded changes of a parcel or project (all of the park's without ID).
 
-    JSON gives an array of events: seq, entity, entity_id, field, from, to,
-    date, recorded_at, by, note, evidence, forced. With --as-of, the events
-    effective up to that date.
+    Every change: status, step, title, stage, funding, a parcel's other
+    fields, its boundary (geometry, version n → n+1), its retirement,
+    addition, split and merge. JSON gives an array of events: seq, entity,
+    entity_id, field, from, to, date, recorded_at, by, note, evidence,
+    forced. With --as-of, the events effective up to that date.
     """
-    from parkgis.model.history import FIELDS, events_of
+    from parkgis.model.history import ATTRIBUTE_FIELDS, FIELDS, LIFE_FIELDS, events_of
 
     loaded = load_park(park)
     events = events_of(loaded.park.events, entity_id=entity_id)
     if field_ is not None:
         known = {f for fields in FIELDS.values() for f in fields}
+        known |= {*LIFE_FIELDS, *ATTRIBUTE_FIELDS}
         if field_ not in known:
             raise click.BadParameter(f"{field_!r}: use one of {', '.join(sorted(known))}")
         events = [e for e in events if e.field == field_]
@@ -232,27 +246,30 @@ def history(entity_id, park, field_, fmt, lang) -> None:
 
 
 def new_park_options(func: click.decorators.FC) -> click.decorators.FC:
-    """``-o/--output DIR`` (required) and ``--overwrite``: where a copied park goes."""
+    """``-o/--output FILE.gpkg`` (required) and ``--overwrite``: where a copied park goes."""
     func = click.option(
-        "--overwrite", is_flag=True, help="Replace an existing park folder (and its log)."
+        "--overwrite", is_flag=True, help="Replace an existing park (and its log)."
     )(func)
     return click.option(
         "-o",
         "--output",
         required=True,
-        type=click.Path(file_okay=False, path_type=Path),
-        help="The park folder to write.",
+        type=click.Path(path_type=Path),
+        help="The park GeoPackage to write (NAME.gpkg).",
     )(func)
 
 
 def write_new_park(park: Park, output: Path, *, overwrite: bool) -> None:
     """Write ``park`` (with its event log) to ``output``, refusing to replace a park unasked."""
-    from parkgis.io.store import check_writable, is_park_folder, write_park
+    from parkgis.io.store import check_writable, create_park, is_park
 
     check_writable(output)
-    if is_park_folder(output) and not overwrite:
-        raise InputError(f"{output} is already a park; pass --overwrite to replace it")
-    write_park(park, output)
+    if is_park(output) and not overwrite:
+        raise InputError(
+            f"{output} is already a park; pass --overwrite to replace it",
+            zh=f"{output} 已是一个园区；如要替换，请加 --overwrite",
+        )
+    create_park(park, output)  # a new file appears only complete: none if interrupted
     click.echo(f"{output}")
 
 
@@ -261,13 +278,14 @@ def write_new_park(park: Park, output: Path, *, overwrite: bool) -> None:
 @new_park_options
 @handle_errors
 def copy(park, output, overwrite) -> None:
-    """Copy a park (with its event log) into a new park folder.
+    """Copy a park (with its event log) into a new park GeoPackage (-o NEW.gpkg).
 
-    Copies the bundled sample (no PARK) to a folder you can change, a store's
-    park to a folder (--store URL, as parkgis db pull), or the park as it was
-    on a date (--as-of).
+    Copies the bundled sample (no PARK) to a file you can change, converts a
+    park folder of an earlier version (with its history, retired parcels and
+    private fields), copies a store's park (--store URL, as parkgis db pull),
+    or the park as it was on a date (--as-of).
     """
-    write_new_park(load_park(park).park, output, overwrite=overwrite)
+    write_new_park(load_park(park, private=True).park, output, overwrite=overwrite)
 
 
 COMMANDS = [status, history, copy]
@@ -283,18 +301,22 @@ def _writable_target(park: Path | str | None) -> Path | str:
     target = park if park is not None else store
     if target is None:
         raise click.UsageError(
-            "name the park to change: --park PARK (or --store URL). The bundled sample park is "
-            "never changed; copy it first: parkgis copy -o mypark"
+            "name the park to change: --park PARK.gpkg (or --store URL). The bundled sample park "
+            "is never changed; copy it first: parkgis copy -o mypark.gpkg"
         )
     if isinstance(target, str):
         return target
-    from parkgis.io.store import check_writable, is_park_folder
+    from parkgis.io.store import check_writable, folder_write_error, is_park_file, is_park_folder
 
     check_writable(target)
-    if not is_park_folder(target):
+    if is_park_folder(target):
+        raise folder_write_error(Path(target))
+    if not is_park_file(target):
         raise InputError(
-            f"{target} is not a park folder; changes are recorded in a park "
-            f"(make one with parkgis import or parkgis copy)"
+            f"{target} is not a park; changes are recorded in a park GeoPackage "
+            f"(make one with parkgis import ... -o PARK.gpkg or parkgis copy -o PARK.gpkg)",
+            zh=f"{target} 不是园区；变更记录在园区 GeoPackage 中（请用 parkgis import ... -o "
+            f"园区.gpkg 或 parkgis copy -o 园区.gpkg 生成）",
         )
     return target
 

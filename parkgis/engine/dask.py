@@ -38,6 +38,7 @@ parkgis installed, and, for a dataset written with
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -50,9 +51,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from parkgis.check.geometry import parcel_shapes
 from parkgis.check.problems import CODES, Problem
 from parkgis.check.problems import find_problems as _local_find_problems
-from parkgis.errors import InputError
+from parkgis.errors import DataError, InputError, MissingDependencyError
 from parkgis.land.buildable import buildable_table as _local_buildable_table
 from parkgis.land.buildable import metric_crs
 from parkgis.land.constraints import park_rules
@@ -90,6 +92,8 @@ _GEOMETRY_CODES = frozenset(
         "empty_geometry",
         "not_polygon",
         "invalid_geometry",
+        "broken_geometry",
+        "narrow_gap",
         "sliver",
         "area_mismatch",
         "overlap",
@@ -188,7 +192,8 @@ def to_partitioned_parquet(park: Park, path: str | os.PathLike[str], *, npartiti
     target = folder / _PARCELS_DIR
     if target.exists() and any(target.iterdir()):
         msg = f"{folder}: already holds a partitioned park; write to a new or empty folder"
-        raise InputError(msg)
+        zh = f"{folder}：已经存有一个分区园区；请写到新的或空的文件夹"
+        raise InputError(msg, zh=zh)
     target.mkdir(parents=True, exist_ok=True)
     parts = _spatial_parts(park.parcels, npartitions)
     for k, part in enumerate(parts):
@@ -224,10 +229,17 @@ def read_partitioned(path: str | os.PathLike[str]) -> PartitionedPark:
             f"{folder}: not a partitioned park (no {_INDEX_FILE}); write one with "
             f"parkgis.engine.dask.to_partitioned_parquet"
         )
-        raise InputError(msg) from None
+        zh = (
+            f"{folder}：不是分区园区（没有 {_INDEX_FILE}）；请先用 "
+            f"parkgis.engine.dask.to_partitioned_parquet 写出"
+        )
+        raise InputError(msg, zh=zh) from None
     files = sorted((folder / _PARCELS_DIR).glob("part.*.parquet"))
     if not files:
-        raise InputError(f"{folder / _PARCELS_DIR}: no partition files (part.*.parquet)")
+        raise InputError(
+            f"{folder / _PARCELS_DIR}: no partition files (part.*.parquet)",
+            zh=f"{folder / _PARCELS_DIR}：没有分区文件（part.*.parquet）",
+        )
     park = read_park(folder / _PARK_DIR)
     issues = tuple(ValueIssue(**item) for item in index["value_issues"])
     meta = gpd.read_parquet(files[0]).iloc[:0]
@@ -356,6 +368,7 @@ def find_problems(
     sliver_mu: float = 0.1,
     gap_max_mu: float = 5.0,
     area_tolerance: float = 0.01,
+    gap_width_m: float = 3.0,
 ) -> list[Problem]:
     """:func:`parkgis.check.problems.find_problems` of the park, partition by partition.
 
@@ -364,7 +377,12 @@ def find_problems(
     it, no area can be measured: the park is then checked on the client, as
     on one machine.
     """
-    options = {"sliver_mu": sliver_mu, "gap_max_mu": gap_max_mu, "area_tolerance": area_tolerance}
+    options = {
+        "sliver_mu": sliver_mu,
+        "gap_max_mu": gap_max_mu,
+        "area_tolerance": area_tolerance,
+        "gap_width_m": gap_width_m,
+    }
     crs = parts.parcels.crs
     finite = np.isfinite(parts.bounds).all()
     if crs is None or (finite and diagnose_coordinates(parts.bounds, _crs(crs)) is not None):
@@ -373,18 +391,16 @@ def find_problems(
     dask = _import("dask")
     delayed = parts.parcels.to_delayed()
     manifest = parts.park.manifest
-    tasks = []
-    for k in range(len(delayed)):
-        near = [
-            delayed[j]
-            for j in range(len(delayed))
-            if j != k and _meet(parts.partition_bounds[j], parts.partition_bounds[k])
-        ]
-        tasks.append(dask.delayed(_partition_problems)(delayed[k], near, manifest, options))
-
     area_crs = equal_area_crs(_whole(parts))
     areas = [dask.delayed(_working_areas)(p, area_crs) for p in delayed]
     unions = [dask.delayed(_working_union)(p) for p in delayed]
+    # A partition's halo reaches a gap's width beyond its envelope: a narrow gap between
+    # parcels of two partitions is seen from both.
+    reach = _reach(parts, gap_width_m)
+    tasks = [
+        dask.delayed(_partition_problems)(delayed[k], near, manifest, options, reach=reach)
+        for k, near in enumerate(_halo_parts(parts, delayed, reach))
+    ]
     found, measured, merged = dask.compute(tasks, areas, dask.delayed(_union)(unions))
 
     area_mu = _row_order(pd.concat(measured, ignore_index=True))["area_mu"].to_numpy()
@@ -394,7 +410,34 @@ def find_problems(
     )
     geometry_problems = [p for batch in found for p in batch]
     gaps = _gap_problems(parts, merged, manifest, options) if gap_max_mu > 0 else []
+    # As on one machine, two neighbours around a reported gap are not a narrow gap too.
+    around = [set(p.details["neighbour_rows"]) for p in gaps]
+    geometry_problems = [
+        p
+        for p in geometry_problems
+        if p.code != "narrow_gap"
+        or not any(p.row in rows and p.details["other_row"] in rows for rows in around)
+    ]
     return _merged(table_problems, geometry_problems, gaps)
+
+
+def _reach(parts: PartitionedPark, gap_width_m: float) -> float:
+    """``gap_width_m`` in the layer's units, at least (degrees: at the park's latitude)."""
+    if gap_width_m <= 0 or not np.isfinite(parts.bounds).all():
+        return 0.0
+    if not _crs(parts.parcels.crs).is_geographic:
+        return gap_width_m
+    lat = min(max(abs(parts.bounds[1]), abs(parts.bounds[3])), 89.0)
+    return 1.1 * gap_width_m / (110_574.0 * math.cos(math.radians(lat)))
+
+
+def _halo_parts(parts: PartitionedPark, delayed: list[Any], reach: float) -> list[list[Any]]:
+    """For each partition, the partitions whose envelope comes within ``reach`` of its own."""
+    grown = parts.partition_bounds + np.array([-reach, -reach, reach, reach])
+    return [
+        [delayed[j] for j in range(len(delayed)) if j != k and _meet(grown[j], grown[k])]
+        for k in range(len(delayed))
+    ]
 
 
 # -- partitions ---------------------------------------------------------------
@@ -410,9 +453,15 @@ def _spatial_parts(parcels: gpd.GeoDataFrame, npartitions: int) -> list[gpd.GeoD
     for the same data. Parcels without geometry come last.
     """
     if npartitions < 1:
-        raise ValueError(f"npartitions must be at least 1, not {npartitions}")
+        raise DataError(
+            f"npartitions must be at least 1, not {npartitions}",
+            zh=f"分区数 npartitions 至少为 1，不能是 {npartitions}",
+        )
     if ROW in parcels.columns:
-        raise InputError(f"the parcels have a column {ROW!r}, which parkgis uses; rename it")
+        raise InputError(
+            f"the parcels have a column {ROW!r}, which parkgis uses; rename it",
+            zh=f"地块中有一列名为 {ROW!r}，这是 parkgis 内部使用的列名；请给这一列改名",
+        )
     dask = _import("dask")
     dg = _import("dask_geopandas")
     frame = parcels.reset_index(drop=True)
@@ -436,10 +485,14 @@ def _partition_problems(
     neighbours: list[gpd.GeoDataFrame],
     manifest: Any,
     options: dict[str, float],
+    *,
+    reach: float = 0.0,
 ) -> list[Any]:
-    """The geometry problems of one partition's parcels, overlaps with its halo included."""
-
-    halo = [_meeting(other, _bounds(part)) for other in neighbours]
+    """The geometry problems of one partition's parcels, overlaps and narrow gaps with its
+    halo included (the parcels whose envelope comes within ``reach`` of the partition's)."""
+    x0, y0, x1, y1 = _bounds(part)
+    grown = (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
+    halo = [_meeting(other, grown) for other in neighbours]
     frame = _row_order(pd.concat([part, *halo], ignore_index=True)) if halo else _row_order(part)
     sub = Park(manifest=manifest, parcels=frame.drop(columns=ROW))
     own = set(part[ROW].tolist())
@@ -465,16 +518,8 @@ def _meet(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _working(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The geometries :func:`~parkgis.check.problems.find_problems` measures, and which."""
-    missing = shapely.is_missing(geoms)
-    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
-    shaped = polygonal & ~missing & ~shapely.is_empty(geoms)
-    working = geoms.copy()
-    invalid = shaped & ~shapely.is_valid(geoms)
-    if invalid.any():
-        working[invalid] = shapely.make_valid(
-            geoms[invalid], method="structure", keep_collapsed=False
-        )
-    return working, shaped & ~shapely.is_empty(working)
+    shapes = parcel_shapes(geoms)
+    return shapes.working, shapes.usable
 
 
 def _working_areas(part: gpd.GeoDataFrame, area_crs: Any) -> pd.DataFrame:
@@ -666,8 +711,13 @@ def _import(name: str) -> Any:
     try:
         return importlib.import_module(name)
     except ImportError:
+        package = name.split(".")[0]
         msg = (
-            f"the dask engine needs {name.split('.')[0]}; install it with "
+            f"the dask engine needs {package}; install it with "
             f"pip install 'parkgis[dask]' (dask-geopandas and distributed)"
         )
-        raise ImportError(msg) from None
+        zh = (
+            f"dask 引擎需要 {package}；请安装：pip install 'parkgis[dask]'"
+            f"（dask-geopandas 与 distributed）"
+        )
+        raise MissingDependencyError(msg, zh=zh) from None

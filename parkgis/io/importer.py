@@ -1,4 +1,4 @@
-"""``parkgis import``: build a park folder from loose files.
+"""``parkgis import``: build a park (one GeoPackage file) from loose files.
 
 Vector layers become parcels or constraints, CSV/XLSX tables become projects,
 targets or allocations; every decision is reported, nothing is guessed
@@ -7,7 +7,12 @@ silently.
 With ``update``, a newer ledger is imported over an existing park: the
 differences of status, step, title, stage and funding become events of the
 park's log (:func:`parkgis.model.history.diff_events`) instead of overwriting its
-history; the tables the sources do not give are kept.
+history; the tables the sources do not give are kept. Every other
+difference of a parcel is an event too (:func:`parkgis.model.history.diff_events`):
+its other fields, its boundary (the old one kept in ``parcel_versions``), a
+parcel missing from the new ledger (retired, kept in ``retired_parcels``), a
+new one (added), and splits and merges named by a ``derived_from`` column.
+The update is one SQLite transaction (:func:`parkgis.io.store.rewrite_park`).
 """
 
 from __future__ import annotations
@@ -21,8 +26,15 @@ import pandas as pd
 import pyogrio
 
 from parkgis.errors import InputError
-from parkgis.io.loose import read_parcel_file, read_table_file
-from parkgis.io.store import check_writable, is_park_folder, rewrite_park, write_park
+from parkgis.io.loose import read_parcel_file, read_table_file, split_layer
+from parkgis.io.store import (
+    check_writable,
+    create_park,
+    folder_write_error,
+    is_park,
+    is_park_folder,
+    rewrite_park,
+)
 from parkgis.model.history import diff_events, events_frame, events_of
 from parkgis.model.park import Manifest, Park, empty_layer, empty_table
 from parkgis.model.schema import TABLES, ValueIssue
@@ -30,7 +42,7 @@ from parkgis.model.vocab import CONSTRAINT_KIND
 
 __all__ = ["ImportReport", "import_sources"]
 
-_TABLE_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
+_TABLE_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xls"}
 _LINE_TYPES = {"LineString", "MultiLineString"}
 
 
@@ -43,7 +55,7 @@ class ImportReport:
 
 
 def import_sources(
-    sources: list[Path],
+    sources: list[Path | str],
     output: Path,
     *,
     name: str | None = None,
@@ -54,24 +66,31 @@ def import_sources(
     encoding: str | None = None,
     id_field: str | None = None,
     fields: dict[str, str] | None = None,
+    layer: str | None = None,
+    override_crs: bool = False,
+    swap_axes: bool = False,
     update: bool = False,
     date: dt.date | None = None,
     by: str | None = None,
     note: str | None = None,
     recorded_at: str | None = None,
 ) -> ImportReport:
-    """Read loose files and write them as a park folder.
+    """Read loose files and write them as a park GeoPackage (``output``, NAME.gpkg).
 
     Parameters
     ----------
     sources
         Parcel and constraint layers (Shapefile, GeoJSON, GeoPackage,
-        FlatGeobuf, GeoParquet) and CSV/XLSX ledgers, in any order.
+        FlatGeobuf, GeoParquet) and CSV/XLSX ledgers, in any order. Every
+        layer of a GeoPackage is read, unless one is named as ``FILE:LAYER``.
     output
-        The park folder to write.
-    crs, encoding, id_field, fields
+        The park GeoPackage to write (a name ending in ``.gpkg``).
+    crs, encoding, id_field, fields, override_crs, swap_axes
         Passed to every vector layer read (see
-        :func:`parkgis.io.loose.read_parcel_file`).
+        :func:`parkgis.io.vector.read_layer`).
+    layer
+        The layer to read from each multi-layer source (``--layer``), where
+        ``FILE:LAYER`` names none.
     update, date, by, note, recorded_at
         Import over the existing park ``output``: status differences become
         events effective on ``date``, recorded by ``by`` at ``recorded_at``
@@ -93,13 +112,19 @@ def import_sources(
     if update:
         if overwrite:
             raise InputError("give --update or --overwrite, not both")
-        if not is_park_folder(output):
+        if is_park_folder(output):
+            raise folder_write_error(output)
+        if not is_park(output):
             msg = f"{output} is not a park yet; import without --update to create it"
-            raise InputError(msg)
+            raise InputError(msg, zh=f"{output} 还不是园区；请先不带 --update 导入以创建它")
         if date is None or not by or recorded_at is None:
             raise InputError("--update records events: give --date DATE and --by NAME")
         check_writable(output)
-    elif is_park_folder(output) and not overwrite:
+    elif output.suffix.lower() != ".gpkg":
+        msg = f"{output}: a park is one GeoPackage file; give -o {output.name}.gpkg"
+        zh = f"{output}：园区是一个 GeoPackage 文件；请用 -o {output.name}.gpkg"
+        raise InputError(msg, zh=zh)
+    elif is_park(output) and not overwrite:
         msg = f"{output} is already a park; pass --overwrite to replace it (or --update to "
         msg += "record the differences as events)"
         raise InputError(msg)
@@ -110,7 +135,8 @@ def import_sources(
     parcels: list[gpd.GeoDataFrame] = []
     constraints: list[gpd.GeoDataFrame] = []
     tables: dict[str, list[pd.DataFrame]] = {"projects": [], "targets": [], "allocations": []}
-    for source in sources:
+    for spec in sources:
+        source, named = split_layer(spec)
         if source.suffix.lower() in _TABLE_SUFFIXES:
             table = _table_kind(source)
             frame, decisions, found = read_table_file(source, table)
@@ -119,23 +145,25 @@ def import_sources(
             lines += [f"  {d}" for d in decisions]
             issues += found
             continue
-        for layer in _layers(source):
-            kind = _layer_kind(source, layer)
+        for chosen in [named] if named else _chosen_layers(source, layer):
+            kind = _layer_kind(source, chosen)
             is_parcels = kind == "parcels"
             frame, decisions, found = read_parcel_file(
                 source,
-                layer=layer,
+                layer=chosen,
                 table=kind,
                 crs=crs,
                 encoding=encoding,
                 id_field=id_field if is_parcels else None,
                 fields=fields if is_parcels else None,
+                override_crs=override_crs,
+                swap_axes=swap_axes,
             )
             if not is_parcels:
-                frame, more = _constraint_kinds(frame, source, layer)
+                frame, more = _constraint_kinds(frame, source, chosen)
                 decisions += more
             (parcels if is_parcels else constraints).append(frame)
-            where = f"{source}" + (f" layer {layer!r}" if layer else "")
+            where = f"{source}" + (f" layer {chosen!r}" if chosen else "")
             lines.append(f"read {where}: {len(frame)} feature(s) as {kind}")
             lines += [f"  {d}" for d in decisions]
             issues += found
@@ -164,14 +192,14 @@ def import_sources(
         assert date is not None and by is not None and recorded_at is not None
         given = {t for t, f in tables.items() if f} | ({"constraints"} if constraints else set())
         park, recorded = _update(output, park, given, date, by, recorded_at, note, title)
-        lines.append(f"recorded {len(recorded)} change(s) as events of {output}/events.csv:")
+        lines.append(f"recorded {len(recorded)} change(s) as events of {output}:")
         lines += [
             f"  {e.entity} {e.entity_id} {e.field}: {e.from_ or '(blank)'} → {e.to or '(blank)'}"
             + (" (forced)" if e.forced else "")
             for e in recorded
         ]
     else:
-        write_park(park, output)
+        create_park(park, output)  # a new file appears only complete: none if interrupted
     lines.append(
         f"wrote park {park.name!r} to {output}: {len(parcel_layer)} parcel(s), "
         f"{len(constraint_layer)} constraint(s), "
@@ -185,13 +213,22 @@ def import_sources(
     return ImportReport(park, lines)
 
 
+def _chosen_layers(source: Path, layer: str | None) -> list[str | None]:
+    """``--layer`` for a source of several layers (a GeoPackage, a folder, a zip), else all."""
+    layered = {".gpkg", ".zip", ".dxf", ".kml", ".kmz"}  # a DXF's CAD layer, a KML's folder
+    if layer is not None and (source.is_dir() or source.suffix.lower() in layered):
+        return [layer]
+    return _layers(source)
+
+
 def _layers(source: Path) -> list[str | None]:
     if source.suffix.lower() != ".gpkg":
         return [None]
     try:
         return [name for name, _ in pyogrio.list_layers(source)]
     except Exception as exc:
-        raise InputError(f"{source}: cannot be read as a GeoPackage ({exc})") from None
+        msg = f"{source}: cannot be read as a GeoPackage ({exc})"
+        raise InputError(msg, zh=f"{source}：无法作为 GeoPackage 读取（{exc}）") from None
 
 
 def _layer_kind(source: Path, layer: str | None) -> str:
@@ -199,7 +236,17 @@ def _layer_kind(source: Path, layer: str | None) -> str:
     label = layer or source.stem
     if label in CONSTRAINT_KIND:
         return "constraints"
-    info = pyogrio.read_info(source, layer=layer)
+    if source.suffix.lower() in {".dxf", ".kml", ".kmz"}:
+        return "parcels"  # their readers take polygons only (parkgis.io.formats)
+    try:
+        info = pyogrio.read_info(source, layer=layer)
+    except pyogrio.errors.DataSourceError:
+        return "parcels"  # not a layer: read_parcel_file refuses it, naming what it holds
+    except UnicodeDecodeError:
+        # Field names GDAL cannot decode (a .cpg that lies, a name cut inside a
+        # character): only the geometry type is wanted here, and Latin-1 decodes
+        # any bytes; read_parcel_file decides the encoding and says why.
+        info = pyogrio.read_info(source, layer=layer, encoding="ISO-8859-1")
     geometry_type = str(info.get("geometry_type") or "")
     return "constraints" if geometry_type.replace(" Z", "") in _LINE_TYPES else "parcels"
 

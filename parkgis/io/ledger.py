@@ -20,14 +20,16 @@ import datetime as dt
 import io
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from parkgis.errors import InputError
+from parkgis.errors import InputError, MissingDependencyError
 from parkgis.io.encoding import detect_text_encoding
 from parkgis.model.schema import TABLES
+from parkgis.model.values import clean_text
 
 __all__ = ["LedgerRead", "read_ledger"]
 
@@ -123,37 +125,137 @@ def read_ledger(
     path = Path(path)
     if not path.is_file():
         msg = f"{path}: no such file"
-        raise InputError(msg)
+        raise InputError(msg, zh=f"{path}：文件不存在")
     suffix = path.suffix.lower()
     decisions: list[str] = []
-    if suffix in _EXCEL:
+    old = suffix == ".xls" or (suffix in _EXCEL and _is_old_excel(path))
+    if old and _excel_reader() != "calamine":
+        msg = (
+            f"{path}: an old Excel (.xls, Excel 97-2003) workbook, which parkgis reads only with "
+            "python-calamine (pip install python-calamine); or open it in Excel or WPS and save "
+            "it as .xlsx (Excel workbook), or save the sheet as CSV"
+        )
+        zh = (
+            f"{path}：这是旧版 Excel（.xls，Excel 97-2003）工作簿，需安装 python-calamine 才能读取"
+            "（pip install python-calamine）；或在 Excel 或 WPS 中打开，另存为 .xlsx"
+            "（Excel 工作簿），或将该工作表另存为 CSV"
+        )
+        raise InputError(msg, zh=zh)
+    if old:
+        suffix = ".xls"
+    if suffix in _EXCEL or suffix == ".xls":
         if encoding is not None:
             decisions.append(f"--encoding {encoding} ignored: Excel workbooks carry their own")
         grid = _excel_grid(path, sheet, decisions)
     elif suffix in _TEXT:
         grid = _csv_grid(path, encoding, decisions)
-    elif suffix == ".xls":
-        msg = f"{path}: old Excel (.xls) workbooks are not read; save it as .xlsx in Excel or WPS"
-        raise InputError(msg)
     else:
-        msg = f"{path}: not a ledger parkgis reads (.xlsx, .xlsm, .csv)"
-        raise InputError(msg)
+        msg = f"{path}: not a ledger parkgis reads (.xlsx, .xlsm, .xls, .csv)"
+        raise InputError(msg, zh=f"{path}：不是 parkgis 能读取的台账（.xlsx、.xlsm、.xls、.csv）")
     return _table(grid, str(path), decisions)
 
 
+def _excel_reader() -> str:
+    """``calamine`` when python-calamine is installed (fast; reads .xls too), else ``openpyxl``."""
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:
+        return "openpyxl"
+    return "calamine"
+
+
 def _excel_grid(path: Path, sheet: str | int | None, decisions: list[str]) -> _Grid:
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - a dependency of parkgis
-        msg = "reading .xlsx ledgers needs openpyxl: pip install openpyxl"
-        raise ImportError(msg) from None
-    try:
-        book = openpyxl.load_workbook(path, data_only=True)
-        formulas = openpyxl.load_workbook(path, data_only=False)
-    except Exception as exc:
-        msg = f"{path}: cannot be read as an Excel workbook ({exc})"
-        raise InputError(msg) from None
-    names = book.sheetnames
+    """The chosen sheet's grid, read by python-calamine where installed, else by openpyxl.
+
+    Both give the same grid: cell values as saved, merged ranges (1-based),
+    and the formulas with no saved value (for .xlsx/.xlsm; an .xls always
+    holds the values Excel computed).
+    """
+    calamine = _excel_reader() == "calamine"
+    book: _CalamineBook | _OpenpyxlBook = _CalamineBook(path) if calamine else _OpenpyxlBook(path)
+    name = _choose_sheet(path, book.names, sheet, book.grid, decisions)
+    grid = book.grid(name)
+    grid.unsaved = book.unsaved(name)
+    return grid
+
+
+class _CalamineBook:
+    """A workbook read by python-calamine (.xlsx, .xlsm, .xls)."""
+
+    def __init__(self, path: Path) -> None:
+        import python_calamine
+
+        self.path = path
+        try:  # from the bytes: the format is told by the content, not by the suffix
+            self.book = python_calamine.load_workbook(io.BytesIO(path.read_bytes()))
+        except Exception as exc:
+            if path.suffix.lower() == ".xls" or _is_old_excel(path):
+                msg = (
+                    f"{path}: cannot be read as an old Excel (.xls, Excel 97-2003) workbook "
+                    f"({exc}); open it in Excel or WPS and save it as .xlsx (Excel workbook), "
+                    "or save the sheet as CSV"
+                )
+                zh = (
+                    f"{path}：无法作为旧版 Excel（.xls，Excel 97-2003）工作簿读取（{exc}）；请在 "
+                    "Excel 或 WPS 中打开，另存为 .xlsx（Excel 工作簿），或将该工作表另存为 CSV"
+                )
+                raise InputError(msg, zh=zh) from None
+            msg = f"{path}: cannot be read as an Excel workbook ({exc})"
+            raise InputError(msg, zh=f"{path}：无法作为 Excel 工作簿读取（{exc}）") from None
+        self.names: list[str] = list(self.book.sheet_names)
+        self._grids: dict[str, _Grid] = {}
+
+    def grid(self, name: str) -> _Grid:
+        if name not in self._grids:
+            ws = self.book.get_sheet_by_name(name)
+            cells = ws.to_python(skip_empty_area=False)
+            rows = [(n, [_excel_value(v) for v in values]) for n, values in enumerate(cells, 1)]
+            merges = [
+                (r0 + 1, c0 + 1, r1 + 1, c1 + 1)
+                for (r0, c0), (r1, c1) in (ws.merged_cell_ranges or [])
+            ]
+            self._grids[name] = _Grid(rows, merges, excel=True)
+        return self._grids[name]
+
+    def unsaved(self, name: str) -> dict[int, list[str]]:
+        if self.path.suffix.lower() == ".xls" or _is_old_excel(self.path):
+            return {}
+        return _xlsx_unsaved_formulas(self.path, name)
+
+
+class _OpenpyxlBook:
+    """A workbook read by openpyxl (.xlsx, .xlsm)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            import openpyxl
+        except ImportError:  # pragma: no cover - a dependency of parkgis
+            msg = "reading .xlsx ledgers needs openpyxl: pip install openpyxl"
+            zh = "读取 .xlsx 台账需要 openpyxl：pip install openpyxl"
+            raise MissingDependencyError(msg, zh=zh) from None
+        try:
+            self.book = openpyxl.load_workbook(path, data_only=True)
+            self.formulas = openpyxl.load_workbook(path, data_only=False)
+        except Exception as exc:
+            msg = f"{path}: cannot be read as an Excel workbook ({exc})"
+            raise InputError(msg, zh=f"{path}：无法作为 Excel 工作簿读取（{exc}）") from None
+        self.names: list[str] = list(self.book.sheetnames)
+
+    def grid(self, name: str) -> _Grid:
+        return _sheet_grid(self.book[name])
+
+    def unsaved(self, name: str) -> dict[int, list[str]]:
+        return _unsaved_formulas(self.book[name], self.formulas[name])
+
+
+def _choose_sheet(
+    path: Path,
+    names: list[str],
+    sheet: str | int | None,
+    grid: Callable[[str], _Grid],
+    decisions: list[str],
+) -> str:
+    """The sheet to read: the one given, the only one, or the only one with a known header."""
     if sheet is not None:
         if isinstance(sheet, int):
             if not 0 <= sheet < len(names):
@@ -168,21 +270,71 @@ def _excel_grid(path: Path, sheet: str | int | None, decisions: list[str]) -> _G
     elif len(names) == 1:
         name = names[0]
     else:
-        found = [n for n in names if _find_header(_sheet_grid(book[n])) is not None]
+        found = [n for n in names if _find_header(grid(n)) is not None]
         if len(found) != 1:
             which = "none names" if not found else f"{len(found)} name"
+            which_zh = "没有一个" if not found else f"有 {len(found)} 个"
+            listed = ", ".join(found or names)
+            # No command takes a sheet: say how to leave one sheet to read.
             msg = (
                 f"{path} has {len(names)} sheets ({', '.join(names)}) and {which} known fields "
-                "in a header row; choose one with --sheet NAME"
+                f"in a header row ({listed}), so parkgis cannot tell which is the ledger; save "
+                "the ledger's sheet on its own (in Excel or WPS: right-click the sheet tab, "
+                "Move or Copy, to a new book; or save the sheet as CSV) and give that file"
             )
-            raise InputError(msg)
+            zh = (
+                f"{path} 有 {len(names)} 个工作表（{', '.join(names)}），其中{which_zh}的表头含"
+                f"已知字段（{listed}），parkgis 无法判断哪个是台账；请把台账所在的工作表单独保存"
+                "（在 Excel 或 WPS 中右击工作表标签，“移动或复制”到新工作簿；或将该表另存为 CSV），"
+                "再指定该文件"
+            )
+            raise InputError(msg, zh=zh)
         name = found[0]
         decisions.append(f"sheet {name!r}: the only one of {len(names)} with a known header")
     if len(names) > 1 and sheet is not None:
         decisions.append(f"sheet {name!r} (given)")
-    grid = _sheet_grid(book[name])
-    grid.unsaved = _unsaved_formulas(book[name], formulas[name])
-    return grid
+    return name
+
+
+def _xlsx_unsaved_formulas(path: Path, name: str) -> dict[int, list[str]]:
+    """Formulas with no saved value in an .xlsx sheet, read from its XML (calamine has no formulas).
+
+    The same as :func:`_unsaved_formulas` gives from openpyxl: ``{row: ["B2 (=1000*3)"]}``.
+    """
+    import posixpath
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    pkg = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+    unsaved: dict[int, list[str]] = {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            book = ET.fromstring(z.read("xl/workbook.xml"))
+            rid = next(
+                (s.get(f"{rel}id") for s in book.iter(f"{main}sheet") if s.get("name") == name),
+                None,
+            )
+            rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            target = next((r.get("Target") for r in rels.iter(f"{pkg}Relationship")
+                           if r.get("Id") == rid), None)  # fmt: skip
+            if target is None:
+                return {}
+            part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+            with z.open(posixpath.normpath(part)) as xml:
+                for _, cell in ET.iterparse(xml):
+                    if cell.tag != f"{main}c":
+                        continue
+                    formula, value = cell.find(f"{main}f"), cell.find(f"{main}v")
+                    if formula is not None and (value is None or not (value.text or "")):
+                        ref = cell.get("r", "")
+                        row = int("".join(ch for ch in ref if ch.isdigit()) or 0)
+                        unsaved.setdefault(row, []).append(f"{ref} (={formula.text or ''})")
+                    cell.clear()
+    except (KeyError, OSError, ET.ParseError, zipfile.BadZipFile):
+        return {}
+    return unsaved
 
 
 def _sheet_grid(ws: object) -> _Grid:
@@ -423,7 +575,7 @@ def _header_names(cells: list[object], width: int) -> list[str | None]:
 def _clean_name(value: object) -> str | None:
     if value is None:
         return None
-    text = " ".join(str(value).split())
+    text = " ".join(str(clean_text(str(value))).split())
     return text or None
 
 
@@ -462,7 +614,14 @@ def _last_filled(cells: list[object]) -> int:
 
 
 def _key(value: object) -> str:
-    return "".join(unicodedata.normalize("NFKC", str(value)).split()).lower()
+    text = str(clean_text(str(value), fold=True))
+    return "".join(text.split()).lower()
+
+
+def _is_old_excel(path: Path) -> bool:
+    """Whether a workbook is an old binary one (OLE2 compound file), whatever its suffix."""
+    with path.open("rb") as file:
+        return file.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def _letters(col: int) -> str:

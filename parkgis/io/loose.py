@@ -15,11 +15,13 @@ import geopandas as gpd
 import pandas as pd
 
 from parkgis.errors import InputError
-from parkgis.io.store import is_park_folder, read_park
+from parkgis.io.store import is_park, read_park
+from parkgis.io.vector import BrokenFeature, FeatureWarning
 from parkgis.model.park import Manifest, Park
 from parkgis.model.schema import TABLES, ValueIssue
 
-__all__ = ["Loaded", "load_park", "read_parcel_file", "read_table_file"]
+__all__ = ["Loaded", "load_park", "read_parcel_file",
+    "read_patches", "read_table_file", "split_layer"]
 
 
 @dataclass
@@ -40,16 +42,26 @@ def load_park(
     projects: Path | None = None,
     as_of: dt.date | None = None,
     store: str | None = None,
+    layer: str | None = None,
+    override_crs: bool = False,
+    swap_axes: bool = False,
+    private: bool = False,
 ) -> Loaded:
-    """Read a park folder, a PostGIS store, a single parcel file, or the bundled park.
+    """Read a park (GeoPackage or folder), a PostGIS store, a parcel file, or the bundled park.
 
     Parameters
     ----------
     path
-        A park folder, a store URL (``postgresql://…?park=NAME``), a parcel
-        file, or None for the bundled Yuanba park.
-    crs, encoding, id_field, fields
+        A park GeoPackage (a ``.gpkg`` with a ``park`` table; any other
+        GeoPackage is a parcel file), an older park folder, a store URL
+        (``postgresql://…?park=NAME``), a parcel
+        file (``PATH:LAYER`` for a layer of a multi-layer file, see
+        :func:`split_layer`), or None for the bundled Yuanba park.
+    crs, encoding, id_field, fields, override_crs, swap_axes
         For a parcel file: see :func:`read_parcel_file`.
+    layer
+        The layer of a multi-layer parcel file (``--layer``); the same as
+        ``PATH:LAYER``.
     projects
         A project ledger (CSV/XLSX) that replaces the park's projects.
     as_of
@@ -57,11 +69,16 @@ def load_park(
         (:func:`parkgis.model.history.park_as_of`); a loose file has no log.
     store
         A store URL, in place of ``path``.
+    private
+        Join the parcels' private fields, which a park GeoPackage keeps in
+        their own table (``parkgis copy`` and ``--private`` outputs).
 
     Raises
     ------
     InputError
-        When both ``path`` and ``store`` are given, or the park cannot be read.
+        When both ``path`` and ``store`` are given, when ``layer`` and
+        ``PATH:LAYER`` name different layers or a layer is given for a park
+        folder or store, or the park cannot be read.
     """
     from parkgis.io.postgis import is_store_url, safe_url
     from parkgis.model.history import park_as_of
@@ -74,14 +91,30 @@ def load_park(
     if is_store_url(path):
         from parkgis.io.postgis import read_park as read_store
 
+        _no_layer(layer, safe_url(str(path)))
         url = str(path)
         loaded = Loaded(read_store(url, as_of=as_of), [f"store {safe_url(url)}"])
-    elif path is None or is_park_folder(Path(path)):
-        park = read_park(path, as_of=as_of)
-        loaded = Loaded(park, [f"park folder {path or 'bundled yuanba'}"])
+    elif path is None or is_park(Path(path)):
+        _no_layer(layer, path or "the bundled park")
+        park = read_park(path, as_of=as_of, private=private)
+        kind = "park folder" if path is not None and Path(path).is_dir() else "park"
+        loaded = Loaded(park, [f"{kind} {path or 'bundled yuanba'}"])
     else:
+        path, named = split_layer(path)
+        if named is not None and layer is not None and named != layer:
+            msg = f"{path}: layer {named!r} after the colon and --layer {layer!r}; give one"
+            raise InputError(
+                msg, zh=f"{path}：冒号后的图层 {named!r} 与 --layer {layer!r} 不同；只给一个"
+            )
         parcels, decisions, issues = read_parcel_file(
-            Path(path), crs=crs, encoding=encoding, id_field=id_field, fields=fields
+            path,
+            layer=named or layer,
+            crs=crs,
+            encoding=encoding,
+            id_field=id_field,
+            fields=fields,
+            override_crs=override_crs,
+            swap_axes=swap_axes,
         )
         park = Park(
             manifest=Manifest(name=Path(path).stem), parcels=parcels, value_issues=tuple(issues)
@@ -97,6 +130,41 @@ def load_park(
     return loaded
 
 
+def split_layer(spec: str | Path) -> tuple[Path, str | None]:
+    """Split ``PATH:LAYER`` into the file and the layer.
+
+    A path that exists as written has no layer (so ``C:\\parks\\a.gpkg`` on
+    Windows, or a file whose name holds a colon, is read whole); otherwise
+    the text after the last colon is the layer when the text before it is an
+    existing file and the layer holds no path separator.
+
+    Raises
+    ------
+    InputError
+        When neither the path nor ``PATH`` before the colon exists.
+
+    Examples
+    --------
+    >>> split_layer(".")  # an existing path: no layer
+    (PosixPath('.'), None)
+    """
+    path = Path(spec)
+    if path.exists():
+        return path, None
+    head, sep, tail = str(spec).rpartition(":")
+    container = Path(head).is_file() or (Path(head).is_dir() and head.lower().endswith(".gdb"))
+    if sep and head and tail and "/" not in tail and "\\" not in tail and container:
+        return Path(head), tail
+    msg = f"{spec}: no such file or folder (a layer of a file is written PATH:LAYER)"
+    raise InputError(msg, zh=f"{spec}：文件或文件夹不存在（文件中的图层写作 路径:图层名）")
+
+
+def _no_layer(layer: str | None, where: object) -> None:
+    if layer is not None:
+        msg = f"--layer {layer}: {where} is a park, not a parcel file; drop --layer"
+        raise InputError(msg, zh=f"--layer {layer}：{where} 是园区，不是地块文件；请去掉 --layer")
+
+
 def read_parcel_file(
     path: Path,
     *,
@@ -106,16 +174,29 @@ def read_parcel_file(
     encoding: str | None = None,
     id_field: str | None = None,
     fields: dict[str, str] | None = None,
+    override_crs: bool = False,
+    swap_axes: bool = False,
 ) -> tuple[gpd.GeoDataFrame, list[str], list[ValueIssue]]:
     """Read a parcel (or constraint) layer and map it to canonical fields.
 
     Without a parcel id column (recognised by name, or ``id_field``), parcels
     are numbered 1, 2, ... in file order, and the decision says so. Features
-    whose geometry cannot be decoded are reported as issues and kept out.
+    whose geometry cannot be read right are kept without a geometry and
+    reported as errors (``broken_geometry``); features read with a doubt (a
+    ring closed, a curve linearised) as warnings. See
+    :func:`parkgis.io.vector.read_layer` for the options.
     """
     from parkgis.io.vector import read_layer
 
-    read = read_layer(path, layer=layer, crs=crs, encoding=encoding, id_field=id_field)
+    read = read_layer(
+        path,
+        layer=layer,
+        crs=crs,
+        encoding=encoding,
+        id_field=id_field,
+        override_crs=override_crs,
+        swap_axes=swap_axes,
+    )
     frame, decisions = read.frame, list(read.decisions)
     schema = TABLES[table]
     key = schema.key
@@ -126,26 +207,35 @@ def read_parcel_file(
     decisions += mapped
     frame = frame.rename(columns=mapping)
     if key not in frame.columns and table == "parcels":
-        # The frame's index is the feature's position in the file, broken ones left out.
+        # The frame's index is the feature's position in the file.
         frame.insert(0, key, [str(i + 1) for i in frame.index])
         decisions.append(
             f"no {key} column: parcels take their feature number (1, 2, ...) as id "
             "(--id-field names a column instead)"
         )
     frame, issues = schema.normalise(frame)
-    for broken in read.broken:
-        issues.append(
-            ValueIssue(
-                table,
-                "geometry",
-                broken.feature,
-                broken.id,
-                None,
-                f"feature {broken.feature}"
-                f"{f' ({key}={broken.id})' if broken.id else ''} of {path}: {broken.reason}",
-            )
-        )
+    for note in [*read.broken, *read.warned]:
+        issues.append(_geometry_issue(note, table, key, read.source))
     return frame, decisions, issues
+
+
+def _geometry_issue(
+    note: BrokenFeature | FeatureWarning, table: str, key: str, source: str
+) -> ValueIssue:
+    """A broken feature (an error) or one read with a doubt (a warning), as a ValueIssue."""
+    named = f" ({key}={note.id})" if note.id else ""
+    warning = isinstance(note, FeatureWarning)
+    return ValueIssue(
+        table,
+        "geometry",
+        note.feature,
+        note.id,
+        None,
+        f"feature {note.feature}{named} of {source}: {note.reason}",
+        severity="warning" if warning else "error",
+        code=note.code if warning else "broken_geometry",
+        message_zh=f"{source} 的第 {note.feature} 个要素{named}：{note.reason_zh or note.reason}",
+    )
 
 
 def read_table_file(path: Path, table: str) -> tuple[pd.DataFrame, list[str], list[ValueIssue]]:
@@ -160,3 +250,29 @@ def read_table_file(path: Path, table: str) -> tuple[pd.DataFrame, list[str], li
     decisions += mapped
     frame, issues = schema.normalise(read.frame.rename(columns=mapping))
     return frame, decisions, issues
+
+
+def read_patches(spec: str | Path, *, crs: str | None = None) -> gpd.GeoDataFrame:
+    """Read a layer of satellite change patches (卫片图斑), ``PATH[:LAYER]``.
+
+    Patches go into the enforcement pre-check, where one that cannot be read
+    would be a finding missed: any broken patch refuses the layer.
+
+    Raises
+    ------
+    DataError
+        Naming each patch that could not be read (up to ten).
+    """
+    from parkgis.errors import DataError
+    from parkgis.io.vector import read_layer
+
+    path, layer = split_layer(spec)
+    read = read_layer(path, layer=layer, crs=crs)
+    if read.broken:
+        shown = read.broken[:10]
+        listed = "; ".join(f"feature {b.feature}: {b.reason}" for b in shown)
+        listed_zh = "；".join(f"第 {b.feature} 个要素：{b.reason_zh or b.reason}" for b in shown)
+        msg = f"{spec}: {len(read.broken)} patch(es) could not be read: {listed}"
+        zh = f"{spec}：有 {len(read.broken)} 个图斑无法读取：{listed_zh}"
+        raise DataError(msg, zh=zh)
+    return read.frame

@@ -42,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -153,8 +153,22 @@ def list_parks(url: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def push_park(park: Park, url: str, *, name: str | None = None, replace: bool = False) -> str:
+def push_park(
+    park: Park,
+    url: str,
+    *,
+    name: str | None = None,
+    replace: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
     """Copy a park into a store, in one transaction; return its name in the store.
+
+    The tables are created as a database administrator would: primary keys
+    on ``parcels.parcel_id``, ``projects.project_id`` and ``events.seq``, a
+    GiST index on every geometry, foreign keys from the events of a parcel
+    (project) to its row. Rows go in with ``COPY`` (geometry as hex EWKB),
+    keys and indexes are built after the rows, and all of it is one
+    transaction: a push that fails or is killed leaves the store as it was.
 
     Parameters
     ----------
@@ -165,6 +179,8 @@ def push_park(park: Park, url: str, *, name: str | None = None, replace: bool = 
         name) names the park there.
     replace
         Drop a park of the same name first (its log goes with it).
+    progress
+        Called with (rows copied, rows in all) as the tables fill.
 
     Raises
     ------
@@ -172,7 +188,9 @@ def push_park(park: Park, url: str, *, name: str | None = None, replace: bool = 
         When the park exists and ``replace`` is false, or the store cannot be
         reached.
     DataError
-        When a layer's CRS has no EPSG code (the store needs one as SRID).
+        When a layer's CRS has no EPSG code (the store needs one as SRID), a
+        parcel or project id is missing or repeated, or an event names a
+        parcel or project the park does not hold.
     """
     _, in_url = split_store_url(url)
     name = in_url or name or park.name
@@ -195,12 +213,17 @@ def push_park(park: Park, url: str, *, name: str | None = None, replace: bool = 
         schema = _schema_name(conn, name)
         conn.execute(_sql("CREATE SCHEMA {}", schema))
         _create_manifest(conn, schema, park)
+        count = _Counter(
+            sum(len(getattr(park, t)) for t in (*_LAYERS, *_TABLES, "events")), progress
+        )
         for layer in _LAYERS:
             frame = getattr(park, layer)
-            _create_table(conn, schema, layer, frame, srid=_srid(frame, layer, default=srid))
+            srid_ = _srid(frame, layer, default=srid)
+            _create_table(conn, schema, layer, frame, srid=srid_, count=count)
         for table in _TABLES:
-            _create_table(conn, schema, table, getattr(park, table), srid=None)
-        _create_events(conn, schema, park.events)
+            _create_table(conn, schema, table, getattr(park, table), srid=None, count=count)
+        _create_events(conn, schema, park.events, count=count)
+        count.finish()
         conn.execute(
             f"INSERT INTO {_REGISTRY}.parks (name, schema_name) VALUES (%s, %s)", (name, schema)
         )
@@ -219,8 +242,7 @@ def read_park(url: str, *, as_of: dt.date | None = None) -> Park:
     InputError
         When the store cannot be reached or holds no such park.
     """
-    import psycopg
-
+    psycopg = _psycopg()
     with _connect(url) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot
         conn.read_only = True
@@ -387,7 +409,13 @@ def _create_manifest(conn: Any, schema: str, park: Park) -> None:
 
 
 def _create_table(
-    conn: Any, schema: str, table: str, frame: pd.DataFrame, *, srid: int | None
+    conn: Any,
+    schema: str,
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    srid: int | None,
+    count: _Counter | None = None,
 ) -> None:
     from psycopg import sql
 
@@ -415,35 +443,101 @@ def _create_table(
         )
     )
     names = ["_row", *map(str, columns)]
-    values = sql.SQL(", ").join([sql.Placeholder()] * len(names))
     if geometry is not None:
         names.append("geometry")
-        values = sql.SQL(", ").join([values, sql.SQL(f"ST_GeomFromWKB(%s, {int(srid or 0)})")])
-    insert = sql.SQL("INSERT INTO {}.{} ({}) VALUES ({})").format(
-        sql.Identifier(schema), sql.Identifier(table), _idents(names), values
+    cells = [_column_cells(frame[c], k) for c, k in zip(columns, kinds, strict=True)]
+    if geometry is not None:
+        geoms = shapely.set_srid(np.asarray(frame.geometry.array, dtype=object), int(srid or 0))
+        # Hex EWKB (SRID included), which the geometry type reads from COPY's text format.
+        cells.append(
+            [None if g is None else g.hex() for g in shapely.to_wkb(geoms, include_srid=True)]
+        )
+    copy = sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+        sql.Identifier(schema), sql.Identifier(table), _idents(names)
     )
-    cells = [[_cell(v, k) for v in frame[c].tolist()] for c, k in zip(columns, kinds, strict=True)]
-    wkb = (
-        [None if g is None else shapely.to_wkb(g) for g in frame.geometry.array]
-        if geometry is not None
-        else None
-    )
-    rows = []
-    for i in range(len(frame)):
-        row = [i, *(col[i] for col in cells)]
-        if wkb is not None:
-            row.append(wkb[i])
-        rows.append(row)
-    if rows:
-        with conn.cursor() as cur:
-            cur.executemany(insert, rows)
-    if table in _VERSIONED:
-        key = _VERSIONED[table]
-        if key in frame.columns:
-            conn.execute(_sql("CREATE INDEX ON {}.{} ({})", schema, table, key))
+    _copy_rows(conn, copy, len(frame), cells, count)
+    key = _VERSIONED.get(table)
+    if key is not None and key in frame.columns:
+        _check_key(frame, table, key)
+        conn.execute(_sql("ALTER TABLE {}.{} ADD PRIMARY KEY ({})", schema, table, key))
+    if geometry is not None:
+        conn.execute(
+            _sql("CREATE INDEX {} ON {}.{} USING GIST (geometry)", f"{table}_geometry_gist",
+                 schema, table)
+        )  # fmt: skip
+    conn.execute(_sql("ANALYZE {}.{}", schema, table))
 
 
-def _create_events(conn: Any, schema: str, events: pd.DataFrame) -> None:
+def _copy_rows(
+    conn: Any, copy: Any, n: int, columns: list[list[Any]], count: _Counter | None
+) -> None:
+    """``COPY`` rows (``_row``, then ``columns``) into a table, telling ``count``."""
+    step = max(1, min(10_000, n // 20 or 1))
+    with conn.cursor() as cur, cur.copy(copy) as sink:
+        for i in range(n):
+            sink.write_row([i, *(col[i] for col in columns)])
+            if count is not None and (i + 1) % step == 0:
+                count.add(step)
+    if count is not None:
+        count.add(n % step)
+
+
+def _column_cells(column: pd.Series, kind: str) -> list[Any]:
+    """The column's values as the store holds them (:func:`_cell`), quickly for the usual ones."""
+    values = column.tolist()
+    if kind == "double precision" and pd.api.types.is_float_dtype(column.dtype):
+        return [None if v != v else v for v in values]  # NaN → NULL
+    if kind == "text":
+        return [v if v is None or type(v) is str else _cell(v, kind) for v in values]
+    return [_cell(v, kind) for v in values]
+
+
+def _check_key(frame: pd.DataFrame, table: str, key: str) -> None:
+    """The key column is the table's primary key: no blank, no repeat."""
+    values = frame[key]
+    blank = [int(i) + 1 for i in np.flatnonzero(values.isna().to_numpy())]
+    repeated = sorted(map(str, values[values.duplicated(keep=False) & values.notna()].unique()))
+    if blank or repeated:
+        what = []
+        if blank:
+            what.append(f"rows {', '.join(map(str, blank[:10]))} have no {key}")
+        if repeated:
+            what.append(f"{key} repeated: {', '.join(repeated[:10])}")
+        msg = f"{table}: {'; '.join(what)}; the store keys {table} by {key} (run validate)"
+        zh = (
+            f"{table}：{key} 缺失或重复（{'；'.join(what)}）；"
+            f"数据库以 {key} 为主键，请先运行 validate"
+        )
+        raise DataError(msg, zh=zh)
+
+
+class _Counter:
+    """Rows copied so far, told to a progress callback."""
+
+    def __init__(self, total: int, progress: Callable[[int, int], None] | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+
+    def add(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None and n:
+            self.progress(self.done, self.total)
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(self.total, self.total)
+
+
+def _create_events(
+    conn: Any, schema: str, events: pd.DataFrame, *, count: _Counter | None = None
+) -> None:
+    """The event log, with foreign keys from a parcel's (project's) events to its row.
+
+    A key cannot depend on ``entity``, so two generated columns,
+    ``parcel_id`` and ``project_id``, hold ``entity_id`` for the events of
+    that kind (NULL, and so unchecked, for the others) and reference the
+    table's primary key. Retired parcels stay in ``parcels``, so the key
+    holds for the whole history; deleting a parcel with events is refused.
+    """
     conn.execute(
         _sql(
             "CREATE TABLE {}.events (seq bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
@@ -453,20 +547,18 @@ def _create_events(conn: Any, schema: str, events: pd.DataFrame) -> None:
             schema,
         )
     )
-    conn.execute(_sql("CREATE INDEX ON {}.events (entity, entity_id, field)", schema))
-    if len(events):
-        names = list(EVENT_COLUMNS)
-        rows = [[r[c] for c in names] for r in events.to_dict(orient="records")]
-        with conn.cursor() as cur:
-            cur.executemany(
-                _sql(
-                    "INSERT INTO {}.events ({}) VALUES ({})",
-                    schema,
-                    _idents(names),
-                    _placeholders(len(names)),
-                ),
-                [[_event_cell(v) for v in row] for row in rows],
-            )
+    names = list(EVENT_COLUMNS)
+    rows = events[names].to_numpy(dtype=object).tolist() if len(events) else []
+    columns = [[_event_cell(row[k]) for row in rows] for k in range(1, len(names))]
+    seqs = [_event_cell(row[0]) for row in rows]
+    copy = _sql("COPY {}.events ({}) FROM STDIN", schema, _idents(names))
+    # _copy_rows numbers the rows itself; the log keeps its own seq.
+    with conn.cursor() as cur, cur.copy(copy) as sink:
+        for i, seq in enumerate(seqs):
+            sink.write_row([seq, *(col[i] for col in columns)])
+    if count is not None:
+        count.add(len(seqs))
+    if seqs:
         conn.execute(
             _sql(
                 "SELECT setval(pg_get_serial_sequence(%s, 'seq'), "
@@ -475,9 +567,51 @@ def _create_events(conn: Any, schema: str, events: pd.DataFrame) -> None:
             ),
             (f'"{schema}".events',),
         )
+    conn.execute(_sql("CREATE INDEX ON {}.events (entity, entity_id, field)", schema))
+    for entity, table in ENTITIES.items():
+        key = _VERSIONED[table]
+        if not _has_primary_key(conn, schema, table):
+            continue
+        missing = conn.execute(
+            _sql(
+                "SELECT DISTINCT e.entity_id FROM {}.events e LEFT JOIN {}.{} t "
+                "ON t.{} = e.entity_id WHERE e.entity = %s AND t.{} IS NULL "
+                "ORDER BY 1 LIMIT 10",
+                schema, schema, table, key, key,
+            ),
+            (entity,),
+        ).fetchall()  # fmt: skip
+        if missing:
+            listed = ", ".join(r[0] for r in missing)
+            msg = (
+                f"events: the log names {entity}s that {table} does not hold ({listed}); "
+                f"a {entity} with a history stays in {table} (retired, never deleted)"
+            )
+            zh = (
+                f"events：变更记录中的{entity}在 {table} 中不存在（{listed}）；有历史记录的不能删除"
+            )
+            raise DataError(msg, zh=zh)
+        from psycopg import sql
+
+        conn.execute(
+            _sql(
+                "ALTER TABLE {}.events ADD COLUMN {} text GENERATED ALWAYS AS "
+                "(CASE WHEN entity = {} THEN entity_id END) STORED "
+                "CONSTRAINT {} REFERENCES {}.{} ({})",
+                schema, key, sql.Literal(entity), f"events_{key}_fkey", schema, table, key,
+            )
+        )  # fmt: skip
     conn.execute(_trigger(schema, "events_append_only", "UPDATE OR DELETE", "ROW"))
     conn.execute(_trigger(schema, "events_no_truncate", "TRUNCATE", "STATEMENT"))
     conn.execute(_sql("REVOKE UPDATE, DELETE, TRUNCATE ON {}.events FROM PUBLIC", schema))
+
+
+def _has_primary_key(conn: Any, schema: str, table: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM pg_constraint WHERE contype = 'p' AND conrelid = to_regclass(%s)",
+        (f'"{schema}"."{table}"',),
+    ).fetchone()
+    return row is not None
 
 
 def _trigger(schema: str, name: str, operations: str, level: str) -> Any:
@@ -601,12 +735,21 @@ def _columns(conn: Any, schema: str, table: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- helpers
 
 
-@contextmanager
-def _connect(url: str) -> Iterator[Any]:
+def _psycopg() -> Any:
+    """The psycopg module, or an InputError saying how to install it."""
     try:
         import psycopg
     except ImportError:
-        raise InputError(f"a PostgreSQL store needs psycopg: {_INSTALL}") from None
+        raise InputError(
+            f"a PostgreSQL store needs psycopg, which is not installed: {_INSTALL}",
+            zh=f"使用 PostgreSQL 存储需要 psycopg, 但尚未安装: {_INSTALL}",
+        ) from None
+    return psycopg
+
+
+@contextmanager
+def _connect(url: str) -> Iterator[Any]:
+    psycopg = _psycopg()
     conninfo, _ = split_store_url(url)
     try:
         conn = psycopg.connect(conninfo)

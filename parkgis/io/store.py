@@ -1,6 +1,15 @@
-"""The park folder: the embedded default store.
+"""The embedded park store: one GeoPackage file, or a park folder of earlier versions.
 
-A park is one folder::
+A park is one GeoPackage file (``park.gpkg``, see :mod:`parkgis.io.gpkg`):
+every change one SQLite transaction. The functions here take either that
+file or a park folder written by earlier versions of parkgis, which is read
+as before but never changed: :func:`record_park_changes`,
+:func:`rewrite_park` and :func:`create_park` refuse a folder and name the
+way out (``parkgis copy FOLDER NEW.gpkg``). :func:`write_park` still writes
+the folder form (for tests of the folder reader and the Dask engine's
+spill); a ``.gpkg`` path gets a GeoPackage.
+
+An older park folder::
 
     park.toml          manifest: name, title, private fields, files, settings
     park.gpkg          layers "parcels" and "constraints" (GeoPackage)
@@ -33,11 +42,14 @@ disagree.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -66,6 +78,10 @@ __all__ = [
     "atomic_path",
     "bundled_park_path",
     "check_writable",
+    "create_park",
+    "folder_write_error",
+    "is_park",
+    "is_park_file",
     "is_park_folder",
     "park_lock",
     "read_constraint_rules",
@@ -74,6 +90,7 @@ __all__ = [
     "record_park_changes",
     "rewrite_park",
     "write_park",
+    "written_paths",
 ]
 
 MANIFEST = "park.toml"
@@ -89,16 +106,61 @@ RULES_FILE = "constraints.toml"
 _RULES_KEY = "constraint_rules"
 _JOURNAL = ".parkgis-commit.json"
 _TMP_PREFIX = ".parkgis-tmp-"
+_NEW_PREFIX = ".parkgis-new-"
+_WRITTEN: list[Path] = []  # what this process has written, in order: see written_paths()
+
+
+def written_paths() -> tuple[Path, ...]:
+    """Every file and park folder this process has written so far, in order.
+
+    A file counts once it replaced its target (:func:`atomic_path`), a park
+    folder once its commit happened (:func:`write_park`, :func:`create_park`).
+    The command line reads it on Ctrl-C, to say truthfully whether anything
+    was written.
+    """
+    return tuple(_WRITTEN)
 
 
 def bundled_park_path() -> Path:
-    """The folder of the bundled Yuanba park in a source checkout."""
-    return Path(__file__).resolve().parents[2] / "data" / "parcels" / "yuanba"
+    """The bundled Yuanba park (a GeoPackage) in a source checkout."""
+    return Path(__file__).resolve().parents[2] / "data" / "parcels" / "yuanba.gpkg"
 
 
-def is_park_folder(path: Path) -> bool:
-    """Whether ``path`` is a park folder (holds a ``park.toml``)."""
+def is_park_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a park folder of earlier versions (holds a ``park.toml``)."""
+    path = Path(path)
     return path.is_dir() and (path / MANIFEST).is_file()
+
+
+def is_park_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a park GeoPackage (a ``.gpkg`` with a ``park`` table)."""
+    from parkgis.io.gpkg import is_park_file as _is_park_file
+
+    return _is_park_file(path)
+
+
+def is_park(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a park: a park GeoPackage or an older park folder."""
+    return is_park_folder(path) or is_park_file(path)
+
+
+def _is_gpkg(path: str | os.PathLike[str]) -> bool:
+    return Path(path).suffix.lower() == ".gpkg" and not Path(path).is_dir()
+
+
+def folder_write_error(folder: Path) -> InputError:
+    """A write into a park folder: refused, with the way out."""
+    new = folder.with_name(f"{folder.name}.gpkg")
+    msg = (
+        f"{folder} is a park folder of an earlier parkgis version, which is read but no longer "
+        f"changed; convert it once to a park GeoPackage, with its history: 'parkgis copy "
+        f"{folder} -o {new}', and change that"
+    )
+    zh = (
+        f"{folder} 是旧版 parkgis 的园区文件夹，只能读取，不再修改；请先将其（连同历史记录）转换为"
+        f"园区 GeoPackage：'parkgis copy {folder} -o {new}'，再修改该文件"
+    )
+    return InputError(msg, zh=zh)
 
 
 def read_manifest(folder: Path, file: Path | None = None) -> tuple[Manifest, dict[str, str]]:
@@ -108,9 +170,15 @@ def read_manifest(folder: Path, file: Path | None = None) -> tuple[Manifest, dic
         data = tomllib.loads((file or path).read_text("utf-8"))
     except FileNotFoundError:
         msg = f"{folder}: not a park folder (no {MANIFEST}); create one with 'parkgis import'"
-        raise InputError(msg) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc}); fix the file") from None
+        zh = f"{folder}：不是园区文件夹（没有 {MANIFEST}）；请用 'parkgis import' 创建"
+        raise InputError(msg, zh=zh) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"{path}: not valid TOML ({exc}); correct it in a text editor, saved as UTF-8 (each "
+            f'setting is a line such as title = "元坝工业园区")',
+            zh=f"{path}: 不是有效的 UTF-8 TOML 文件 ({exc}); 请用文本编辑器改正 (每项设置一行, "
+            f'如 title = "元坝工业园区")',
+        ) from None
     files = {**DEFAULT_FILES, **data.pop("files", {})}
     manifest = Manifest(
         name=str(data.pop("name", folder.name)),
@@ -133,16 +201,23 @@ def check_writable(folder: str | os.PathLike[str]) -> Path:
     if path.resolve() == bundled_park_path().resolve():
         msg = (
             f"{path} is the bundled sample park, which is never changed in place; copy it "
-            f"first ('parkgis copy -o mypark') and change the copy"
+            f"first ('parkgis copy -o mypark.gpkg') and change the copy"
         )
-        raise InputError(msg)
+        zh = (
+            f"{path} 是随附的示例园区，不能直接修改；请先复制一份（'parkgis copy -o "
+            f"mypark.gpkg'），再修改副本"
+        )
+        raise InputError(msg, zh=zh)
     return path
 
 
 def read_park(
-    folder: str | os.PathLike[str] | None = None, *, as_of: dt.date | None = None
+    folder: str | os.PathLike[str] | None = None,
+    *,
+    as_of: dt.date | None = None,
+    private: bool = False,
 ) -> Park:
-    """Read a park folder; with none, the bundled Yuanba park.
+    """Read a park GeoPackage or an older park folder; with none, the bundled Yuanba park.
 
     Values are normalised (vocabulary terms to codes, written areas to mu);
     those that cannot be understood are kept as written and listed in
@@ -151,10 +226,13 @@ def read_park(
     Parameters
     ----------
     folder
-        The park folder, or None for the bundled park.
+        The park (a ``.gpkg`` file, or a folder), or None for the bundled park.
     as_of
         Give the park as it was on this date, by its event log
         (:func:`parkgis.model.history.park_as_of`).
+    private
+        For a GeoPackage: join the parcels' private fields back in (they are
+        kept in their own table); a folder holds them in its parcels layer.
 
     Raises
     ------
@@ -165,20 +243,27 @@ def read_park(
     """
     if folder is None:
         path = bundled_park_path()
-        if not is_park_folder(path):  # installed without the source tree
+        if not path.is_file():  # installed without the source tree
             from parkgis.sample import build_yuanba
 
             park = build_yuanba()
             return park_as_of(park, as_of) if as_of is not None else park
     else:
         path = Path(folder)
+    if _is_gpkg(path):
+        from parkgis.io import gpkg
+
+        return gpkg.read_park(path, as_of=as_of, private=private)
     with park_lock(path, exclusive=False):
         park = _read_unlocked(path, _committed(path))
     return park_as_of(park, as_of) if as_of is not None else park
 
 
 def write_park(park: Park, folder: str | os.PathLike[str]) -> Path:
-    """Write ``park`` as a park folder, atomically as a whole.
+    """Write ``park`` as a park GeoPackage (a ``.gpkg`` path) or a park folder, atomically.
+
+    A ``.gpkg`` path: :func:`parkgis.io.gpkg.create_park`. Otherwise the
+    park folder form of earlier versions, as described below.
 
     Every file is staged beside its target and the whole set committed at
     once (see the module's notes): a write killed at any moment leaves the
@@ -191,6 +276,10 @@ def write_park(park: Park, folder: str | os.PathLike[str]) -> Path:
         The folder written.
     """
     path = Path(folder)
+    if _is_gpkg(path):
+        from parkgis.io import gpkg
+
+        return gpkg.create_park(park, path)
     path.mkdir(parents=True, exist_ok=True)
     with park_lock(path, exclusive=True):
         _recover(path)
@@ -203,11 +292,111 @@ def write_park(park: Park, folder: str | os.PathLike[str]) -> Path:
     return path
 
 
+def create_park(park: Park, folder: str | os.PathLike[str]) -> Path:
+    """Write ``park`` as a new park GeoPackage that appears only when complete.
+
+    The file is built beside ``folder`` (a ``.gpkg`` path) and renamed onto
+    it (:func:`parkgis.io.gpkg.create_park`). Any other path is refused: a
+    park is one GeoPackage file. (What follows is the folder form, kept for
+    :func:`_create_folder`.)
+
+    The park is written into a hidden folder beside ``folder``
+    (``.parkgis-new-*``) and renamed to ``folder`` at the end: a write that
+    fails or is interrupted (Ctrl-C) leaves no folder behind, nor the parent
+    folders it had to create. Where ``folder`` exists already (an empty
+    folder, a park to overwrite), this is :func:`write_park`, which leaves it
+    as before or as after.
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
+    path = Path(folder)
+    if not _is_gpkg(path):
+        msg = (
+            f"{path}: a park is one GeoPackage file; give a name ending in .gpkg "
+            f"(e.g. -o {path.name}.gpkg)"
+        )
+        zh = (
+            f"{path}：园区是一个 GeoPackage 文件；请给出以 .gpkg 结尾的文件名"
+            f"（如 -o {path.name}.gpkg）"
+        )
+        raise InputError(msg, zh=zh)
+    from parkgis.io import gpkg
+
+    return gpkg.create_park(park, path)
+
+
+def _create_folder(park: Park, folder: str | os.PathLike[str]) -> Path:
+    """Write ``park`` as a new park folder that appears only when complete (earlier form)."""
+    path = Path(folder)
+    if path.exists():
+        return write_park(park, path)
+    made = _missing_parents(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mark = len(_WRITTEN)
+    staging: Path | None = None
+    done = False
+    try:
+        staging = path.parent / f"{_NEW_PREFIX}{path.name}.{uuid.uuid4().hex[:12]}"
+        staging.mkdir()  # with the usual permissions (mkdtemp's would be 0700)
+        write_park(park, staging)
+        with _signals_held():
+            os.rename(staging, path)
+            del _WRITTEN[mark:]
+            _WRITTEN.append(path)
+            done = True
+        _fsync_dir(path.parent)
+    except BaseException:
+        if not done:
+            with _signals_held():
+                if staging is not None:
+                    shutil.rmtree(staging, ignore_errors=True)
+                del _WRITTEN[mark:]
+                for parent in made:
+                    with contextlib.suppress(OSError):
+                        parent.rmdir()  # only if still empty
+        raise
+    return path
+
+
+def _missing_parents(path: Path) -> list[Path]:
+    """The parents of ``path`` that do not exist yet, deepest first."""
+    return [p for p in path.parents if not p.exists()]
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM back during a short step that must finish.
+
+    A signal that arrives meanwhile is delivered when the block ends. Only in
+    the main thread of a POSIX process; elsewhere the block runs as is.
+    """
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def record_park_changes(
     folder: str | os.PathLike[str], changes: Sequence[StatusChange], *, recorded_at: str
 ) -> tuple[Event, ...]:
-    """Check and record status changes in a park folder; return the events appended.
+    """Check and record status changes in a park; return the events appended.
 
+    A park GeoPackage: one SQLite transaction
+    (:func:`parkgis.io.gpkg.record_park_changes`). A park folder is refused
+    (convert it with ``parkgis copy``); what follows is kept for the record.
     Under the folder's exclusive lock: read the park, check each change
     against the current value (:func:`parkgis.model.history.record_changes`),
     append the events to ``events.csv`` and write the changed table, in one
@@ -221,6 +410,19 @@ def record_park_changes(
         For a change that cannot be recorded (see :func:`parkgis.model.history.make_event`).
     """
     path = check_writable(folder)
+    if _is_gpkg(path):
+        from parkgis.io import gpkg
+
+        return gpkg.record_park_changes(path, changes, recorded_at=recorded_at)
+    if is_park_folder(path):
+        raise folder_write_error(path)
+    return _record_folder(path, changes, recorded_at=recorded_at)
+
+
+def _record_folder(
+    path: Path, changes: Sequence[StatusChange], *, recorded_at: str
+) -> tuple[Event, ...]:
+    """Record changes in a park folder (earlier form; the public functions refuse folders)."""
     with park_lock(path, exclusive=True):
         _recover(path)  # an unfinished write is finished: the files are the park
         park = _read_unlocked(path, {})
@@ -246,10 +448,13 @@ def record_park_changes(
 
 
 def rewrite_park(folder: str | os.PathLike[str], build: Callable[[Park], Park]) -> Park:
-    """Read a park folder, build a new park from it, and write that, under one lock.
+    """Read a park, build a new park from it, and write that, in one transaction.
 
     ``build`` gets the park as stored (with its log) and returns the park to
-    write; nobody can change the folder in between. Returns the park written.
+    write; nobody can change the park in between. Returns the park written.
+    A park GeoPackage: :func:`parkgis.io.gpkg.rewrite_park` (only the
+    differences are written, in one SQLite transaction). A park folder is
+    refused: convert it with ``parkgis copy``.
 
     Raises
     ------
@@ -257,6 +462,12 @@ def rewrite_park(folder: str | os.PathLike[str], build: Callable[[Park], Park]) 
         For the bundled sample park or a folder that is not a park.
     """
     path = check_writable(folder)
+    if _is_gpkg(path):
+        from parkgis.io import gpkg
+
+        return gpkg.rewrite_park(path, build)
+    if is_park_folder(path):
+        raise folder_write_error(path)
     with park_lock(path, exclusive=True):
         _recover(path)
         new = build(_read_unlocked(path, {}))
@@ -300,6 +511,7 @@ def _read_unlocked(path: Path, files: dict[str, Path | None]) -> Park:
     if rules:
         manifest = replace(manifest, settings={**manifest.settings, _RULES_KEY: rules})
     issues: list[ValueIssue] = []
+    _check_named_files(path, names, files)
     layers = _resolved(files, path, names["layers"])
     shown = path / names["layers"]
     parcels = _normalised(_read_layer(layers, "parcels", manifest, shown), "parcels", issues)
@@ -327,6 +539,25 @@ def _read_unlocked(path: Path, files: dict[str, Path | None]) -> Park:
         value_issues=tuple(issues),
         **tables,
     )
+
+
+def _check_named_files(folder: Path, names: dict[str, str], files: dict[str, Path | None]) -> None:
+    """Refuse a park.toml that names a file the folder does not hold.
+
+    The default names (``park.gpkg``, ``projects.csv`` ...) may be absent, but
+    for the layers, which a park cannot do without: an empty table or no log.
+    """
+    for key, name in names.items():
+        if key not in DEFAULT_FILES or _resolved(files, folder, name).exists():
+            continue
+        if key != "layers" and name == DEFAULT_FILES[key]:
+            continue
+        raise InputError(
+            f"{folder / MANIFEST} names {key} = {name!r}, which is not in {folder}; put the "
+            f"file there, or correct the name under [files] in {MANIFEST}",
+            zh=f"{folder / MANIFEST} 指定 {key} = {name!r}, 但 {folder} 中没有这个文件; 请放入"
+            f"该文件, 或改正 {MANIFEST} 中 [files] 下的文件名",
+        )
 
 
 def _stage_park(park: Park, staging: _Staging) -> None:
@@ -398,7 +629,8 @@ class _Staging:
 
     def commit(self) -> None:
         journal = self.folder / _JOURNAL
-        with atomic_path(journal) as tmp:
+        # Once the commit file exists the park reads as after: it is written.
+        with atomic_path(journal, record_as=self.folder) as tmp:
             tmp.write_text(json.dumps({"renames": self.entries}), "utf-8")
         _apply(self.folder, self.entries)
         journal.unlink()
@@ -420,7 +652,8 @@ def _journal_entries(folder: Path) -> list[tuple[str | None, str]] | None:
         return None
     except (OSError, ValueError) as exc:
         msg = f"{journal}: an unfinished write's commit file cannot be read ({exc})"
-        raise InputError(msg) from None
+        zh = f"{journal}：一次未完成写入的提交记录文件无法读取（{exc}）"
+        raise InputError(msg, zh=zh) from None
     return [(tmp, target) for tmp, target in data["renames"]]
 
 
@@ -481,15 +714,19 @@ def read_constraint_rules(
     try:
         return tomllib.loads(source.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid UTF-8 TOML ({exc}); fix the file") from None
+        raise InputError(
+            f"{path}: not valid UTF-8 TOML ({exc}); fix the file",
+            zh=f"{path}：不是有效的 UTF-8 TOML 文件（{exc}）；请改正该文件",
+        ) from None
 
 
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
+def atomic_path(target: Path, *, record_as: Path | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
 
     The temporary file is removed if the block raises, so ``target`` is
-    either as before or completely replaced.
+    either as before or completely replaced. A replaced ``target`` (or
+    ``record_as`` in its place) is listed by :func:`written_paths`.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
@@ -500,7 +737,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        with _signals_held():
+            os.replace(tmp, target)
+            _WRITTEN.append(record_as or target)
         _fsync_dir(target.parent)
     finally:
         if tmp.exists():
@@ -522,7 +761,10 @@ def _has_layer(path: Path, layer: str, shown: Path | None = None) -> bool:
     try:
         return layer in {name for name, _ in pyogrio.list_layers(path)}
     except Exception as exc:
-        raise InputError(f"{shown or path}: cannot be read as a GeoPackage ({exc})") from None
+        raise InputError(
+            f"{shown or path}: cannot be read as a GeoPackage ({exc})",
+            zh=f"{shown or path}：无法作为 GeoPackage 读取（{exc}）",
+        ) from None
 
 
 def _read_layer(
@@ -530,7 +772,15 @@ def _read_layer(
 ) -> gpd.GeoDataFrame:
     shown = shown or path
     if not _has_layer(path, layer, shown):
-        raise InputError(f"{shown}: has no layer {layer!r}; a park needs a parcels layer")
+        found = ", ".join(repr(name) for name, _ in pyogrio.list_layers(path)) or "none"
+        raise InputError(
+            f"{shown}: has no layer {layer!r} (its layers: {found}); a park needs its parcels "
+            f"in a layer named 'parcels': rename the layer (e.g. in QGIS), or build the park "
+            f"again with 'parkgis import PARCELFILE -o PARK'",
+            zh=f"{shown}: 没有名为 {layer!r} 的图层 (现有图层: {found}); 园区的地块须在名为 "
+            f"'parcels' 的图层中: 请重命名该图层 (如在 QGIS 中), 或用 'parkgis import 地块文件 -o "
+            f"园区目录' 重新生成园区",
+        )
     frame = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
     override = manifest.settings.get("crs")
     if frame.crs is None:
@@ -539,14 +789,21 @@ def _read_layer(
                 f"{shown} layer {layer!r} has no CRS; set 'crs = \"EPSG:4490\"' (or the survey's "
                 f"CRS, e.g. EPSG:4544) in {MANIFEST}"
             )
-            raise CRSMissingError(msg)
+            zh = (
+                f"{shown} 的图层 {layer!r} 没有坐标参考系（CRS）；请在 {MANIFEST} 中写上 "
+                f"'crs = \"EPSG:4490\"'（或测量成果的坐标系，如 EPSG:4544）"
+            )
+            raise CRSMissingError(msg, zh=zh)
         frame = frame.set_crs(override)
     return frame
 
 
 def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     if frame.crs is None:
-        raise CRSMissingError(f"layer {layer!r} has no CRS; set one before writing the park")
+        raise CRSMissingError(
+            f"layer {layer!r} has no CRS; set one before writing the park",
+            zh=f"图层 {layer!r} 没有坐标参考系（CRS）；请先指定，再写出园区",
+        )
     out = frame.copy()
     for column in out.columns:
         if column != out.geometry.name and out[column].dtype == object:
@@ -559,9 +816,19 @@ def _read_csv(path: Path, shown: Path | None = None) -> pd.DataFrame:
         return pd.read_csv(
             path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
         )
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            f"{shown or path}: the file is empty (not even a header row); restore it from a "
+            f"backup, or write the header row alone for an empty table",
+            zh=f"{shown or path}: 文件为空 (连标题行都没有); 请从备份恢复; 如表中确无数据, "
+            f"请只写入标题行",
+        ) from None
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(
-            f"{shown or path}: cannot be read as UTF-8 CSV ({exc}); re-save it as UTF-8"
+            f"{shown or path}: cannot be read as UTF-8 CSV ({exc}); restore it from a backup, "
+            f"or, if it was edited by hand, save it again as CSV UTF-8",
+            zh=f"{shown or path}: 无法按 UTF-8 CSV 读取 ({exc}); 请从备份恢复, 如曾手工编辑, 请"
+            f"重新另存为 CSV UTF-8 格式",
         ) from None
 
 

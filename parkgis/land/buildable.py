@@ -72,10 +72,14 @@ def metric_crs(layer: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     geoms = layer.geometry if isinstance(layer, gpd.GeoDataFrame) else layer
     if geoms.crs is None:
         msg = "the layer has no CRS, so no metric CRS can be chosen; set one (e.g. EPSG:4490)"
-        raise CRSMissingError(msg)
+        zh = "图层没有坐标参考系（CRS），无法选定以米为单位的投影坐标系；请指定一个（如 EPSG:4490）"
+        raise CRSMissingError(msg, zh=zh)
     bounds = geoms.total_bounds
     if not np.isfinite(bounds).all():
-        raise DataError("the layer has no geometry to choose a metric CRS from")
+        raise DataError(
+            "the layer has no geometry to choose a metric CRS from",
+            zh="图层没有可用的几何图形，无法据此选定以米为单位的投影坐标系",
+        )
     lon0, _, lon1, _ = lonlat_bounds(tuple(bounds), geoms.crs)
     return local_gk_crs((lon0 + lon1) / 2)
 
@@ -130,7 +134,11 @@ def constraint_corridors(
                 f"constraint layer {i + 1} has no CRS; set one (the survey's CRS, e.g. "
                 f"EPSG:4544, or EPSG:4490) before buffering"
             )
-            raise CRSMissingError(msg)
+            zh = (
+                f"第 {i + 1} 个限制要素图层没有坐标参考系（CRS）；请在缓冲之前指定"
+                f"（测量成果的坐标系，如 EPSG:4544，或 EPSG:4490）"
+            )
+            raise CRSMissingError(msg, zh=zh)
     if crs is None:
         crs = metric_crs(layers[0]) if layers else "EPSG:4490"
     parts = [_buffered(layer, rules, crs) for layer in layers]
@@ -147,7 +155,8 @@ def _buffered(layer: gpd.GeoDataFrame, rules: ConstraintRules, crs: Any) -> np.n
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         msg = f"{_constraint_where(layer, pos)} has no geometry; draw it or remove the row"
-        raise DataError(msg)
+        zh = f"{_constraint_where(layer, pos, 'zh')}没有几何图形；请绘制它，或删除这一行"
+        raise DataError(msg, zh=zh)
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
     zero_line = ~polygonal & (setbacks == 0)
     if zero_line.any():
@@ -157,18 +166,26 @@ def _buffered(layer: gpd.GeoDataFrame, rules: ConstraintRules, crs: Any) -> np.n
             f"would take no land; give it a setback_m (half its corridor width) or set one "
             f"for its kind in the park's constraints.toml"
         )
-        raise DataError(msg)
+        zh = (
+            f"{_constraint_where(layer, pos, 'zh')}是线或点，退让距离为 0 m，不会占用任何土地；"
+            f"请给它填写 setback_m（走廊宽度的一半），或在园区的 constraints.toml 中为这类要素"
+            f"设定退让距离"
+        )
+        raise DataError(msg, zh=zh)
     out = geoms.copy()
     grow = setbacks > 0
     out[grow] = shapely.buffer(geoms[grow], setbacks[grow], quad_segs=_QUAD_SEGS)
     return out
 
 
-def _constraint_where(layer: gpd.GeoDataFrame, pos: int) -> str:
+def _constraint_where(layer: gpd.GeoDataFrame, pos: int, lang: str = "en") -> str:
+    table = "限制要素" if lang == "zh" else "constraints"
+    row = f"{table}第 {pos + 1} 行" if lang == "zh" else f"{table} row {pos + 1}"
     for key in ("constraint_id", "name"):
         if key in layer.columns and isinstance(layer[key].iloc[pos], str):
-            return f"constraints row {pos + 1} ({key}={layer[key].iloc[pos]})"
-    return f"constraints row {pos + 1}"
+            value = layer[key].iloc[pos]
+            return f"{row}（{key}={value}）" if lang == "zh" else f"{row} ({key}={value})"
+    return row
 
 
 def buildable_table(
@@ -181,8 +198,8 @@ def buildable_table(
     chunk_size: int = 2_000,
     crs: CRS | str | int | None = None,
     area_crs: CRS | str | None = None,
-) -> pd.DataFrame:
-    """Gross, constrained and net buildable area of every parcel, in mu.
+) -> gpd.GeoDataFrame:
+    """Gross, constrained and net buildable area of every parcel, in mu, with its geometry.
 
     Parameters
     ----------
@@ -195,8 +212,8 @@ def buildable_table(
         Rules for features without their own setback; by default the park's
         (:func:`parkgis.land.constraints.park_rules`) or the packaged defaults.
     geometry
-        Also return each parcel's net buildable geometry (a GeoDataFrame in
-        the parcels' CRS).
+        Each row's geometry is the parcel's net buildable part (the parcel
+        less the constraint corridors) instead of the whole parcel.
     progress
         Called with (parcels done, parcels in all) as the work advances.
     chunk_size
@@ -211,10 +228,13 @@ def buildable_table(
 
     Returns
     -------
-    pandas.DataFrame
+    geopandas.GeoDataFrame
         Aligned with the parcels: ``parcel_id``, ``zone``,
         ``acquisition_status`` (None where the layer lacks them), ``gross_mu``,
-        ``constrained_mu``, ``net_mu``; ``constrained_mu + net_mu == gross_mu``.
+        ``constrained_mu``, ``net_mu``; ``constrained_mu + net_mu == gross_mu``;
+        and ``geometry`` in the parcels' CRS (the parcel, or with
+        ``geometry=True`` its net buildable part), so ``.explore()`` and
+        ``.to_file()`` work.
 
     Raises
     ------
@@ -236,7 +256,8 @@ def buildable_table(
     rules = DEFAULT_RULES if rules is None else rules
     if parcels.crs is None:
         msg = "the parcels have no CRS, so no area can be measured; set one (e.g. EPSG:4490)"
-        raise CRSMissingError(msg)
+        zh = "地块没有坐标参考系（CRS），无法量算面积；请指定一个（如 EPSG:4490）"
+        raise CRSMissingError(msg, zh=zh)
     n = len(parcels)
     out = pd.DataFrame(
         {c: parcels[c] if c in parcels.columns else None for c in _TABLE_COLUMNS},
@@ -289,7 +310,7 @@ def buildable_table(
     out["constrained_mu"] = constrained / SQM_PER_MU
     out["net_mu"] = (gross - constrained) / SQM_PER_MU
     if not geometry:
-        return out
+        return gpd.GeoDataFrame(out, geometry=parcels.geometry.to_numpy(), crs=parcels.crs)
     net = np.asarray(parcels.geometry.array, dtype=object).copy()
     cut = np.flatnonzero(pieces != None)  # noqa: E711 - elementwise test of an object array
     if len(cut):
@@ -297,6 +318,13 @@ def buildable_table(
         diff = gpd.GeoSeries(shapely.difference(local_cut, pieces[cut]), crs=crs)
         net[cut] = np.asarray(diff.to_crs(parcels.crs).array, dtype=object)
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(net, index=parcels.index), crs=parcels.crs)
+
+
+def _attributes(table: pd.DataFrame) -> pd.DataFrame:
+    """A table without its geometry column (a plain DataFrame), for figures and JSON."""
+    if isinstance(table, gpd.GeoDataFrame):
+        return pd.DataFrame(table.drop(columns=table.geometry.name))
+    return table
 
 
 def _tiles(corridors: np.ndarray, *, size: float = _TILE_M) -> tuple[np.ndarray, np.ndarray]:
@@ -379,7 +407,15 @@ def _check_valid(local: dict[int, Any], hit: np.ndarray, parcels: gpd.GeoDataFra
         f"their net buildable area would be unreliable ({listed}{more}); fix them (parkgis "
         f"validate lists each with its area before and after repair)"
     )
-    raise DataError(msg)
+    listed_zh = "；".join(
+        f"地块 {i}：{r}" for i, r in zip(ids.tolist()[:5], reasons[:5], strict=True)
+    )
+    more_zh = f"；另有 {len(bad) - 5} 块" if len(bad) > 5 else ""
+    zh = (
+        f"有 {len(bad)} 块被限制要素走廊穿过的地块几何图形无效，其净可建设面积不可靠"
+        f"（{listed_zh}{more_zh}）；请先修正（parkgis validate 会逐块列出，并给出修复前后的面积）"
+    )
+    raise DataError(msg, zh=zh)
 
 
 def buildable_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -395,7 +431,8 @@ def buildable_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
         msg = (
             f"cannot sum by {by!r}: the table has no such field; fields: {', '.join(table.columns)}"
         )
-        raise KeyError(msg)
+        zh = f"无法按 {by!r} 汇总：表中没有这个字段；现有字段：{'、'.join(table.columns)}"
+        raise DataError(msg, zh=zh)
     keys = table[by].astype(object).where(table[by].notna(), "(blank)")
     grouped = table.assign(**{by: keys}).groupby(by, sort=False)
     out = grouped.agg(
@@ -449,7 +486,7 @@ def buildable_figures(
         pd.concat(setbacks, ignore_index=True).to_dict(orient="records") if setbacks else []
     )
     return {
-        "parcels": table.reset_index(drop=True).to_dict(orient="records"),
+        "parcels": _attributes(table).reset_index(drop=True).to_dict(orient="records"),
         "total_gross_mu": float(table["gross_mu"].sum()),
         "total_constrained_mu": float(table["constrained_mu"].sum()),
         "total_net_mu": float(table["net_mu"].sum()),

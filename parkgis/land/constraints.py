@@ -2,13 +2,16 @@
 
 A setback is the distance kept from a constraint on every side, a buffer
 radius: a line with a 25 m setback takes a 50 m wide corridor, a polygon takes
-itself plus its setback. ``corridor_m`` on a feature means the same thing.
+itself plus its setback. ``corridor_m`` on a feature means the same thing;
+``corridor_width_m`` (走廊宽度) is a corridor's full width, twice its setback.
 
 The defaults live in ``model/constraints.toml`` beside this package, each with
 its source or marked as an assumption; a park may override any of them (the
 shell reads the park's own ``constraints.toml`` into
 ``park.manifest.settings["constraint_rules"]``), and a feature's own
-``setback_m`` (缓冲距离) or ``corridor_m`` overrides both.
+``setback_m`` (缓冲距离), ``corridor_m`` (走廊半宽) or ``corridor_width_m``
+(走廊宽度, halved) overrides both. Numbers may carry their unit (``30米``,
+``220kV``); a unit of another quantity is refused.
 
 Pure: rules are values; nothing here reads a file but the packaged defaults.
 
@@ -37,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from parkgis.errors import DataError
+from parkgis.measure.units import read_quantity
 from parkgis.model.park import Park
 from parkgis.model.values import is_blank
 from parkgis.model.vocab import CONSTRAINT_KIND
@@ -136,24 +140,31 @@ def _where(frame: pd.DataFrame, pos: int) -> str:
     return f"constraints row {pos + 1}"
 
 
+def _where_zh(frame: pd.DataFrame, pos: int) -> str:
+    for key in ("constraint_id", "name"):
+        if key in frame.columns and not is_blank(frame[key].iloc[pos]):
+            return f"限制要素第 {pos + 1} 行（{key}={frame[key].iloc[pos]}）"
+    return f"限制要素第 {pos + 1} 行"
 
 
-def _optional_number(value: object, what: str) -> float | None:
+def _optional_number(value: object, what: str, *, unit: str = "m") -> float | None:
     if is_blank(value):
         return None
-    return _number(value, what)
+    return _number(value, what, unit=unit)
 
 
-def _number(value: object, what: str) -> float:
-    if isinstance(value, bool):
-        raise DataError(f"{what} {value!r} is not a number")
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise DataError(f"{what} {value!r} is not a number; write it in metres, e.g. 25") from None
-    if not math.isfinite(number):
-        raise DataError(f"{what} {value!r} is not a finite number")
-    return number
+def _number(value: object, what: str, *, unit: str = "m") -> float:
+    """A number in ``unit`` (metres, or kV for a voltage), a unit written beside it read.
+
+    Raises
+    ------
+    DataError
+        Naming ``what``, the value and the unit expected.
+    """
+    if not isinstance(value, (str, int, float, bool, np.integer, np.floating)):
+        raise DataError(f"{what} {value!r} is not a number", zh=f"{what} {value!r} 不是数字")
+    number = value.item() if isinstance(value, (np.integer, np.floating)) else value
+    return read_quantity(number, unit=unit, what=what).value
 
 
 def _setback(value: object, what: str) -> float:
@@ -161,6 +172,46 @@ def _setback(value: object, what: str) -> float:
     if number < 0:
         raise DataError(f"{what} {number:g} is negative; give a distance >= 0 in metres")
     return number
+
+
+def _feature_setbacks(row: pd.Series, where: str, where_zh: str) -> list[tuple[float, str]]:
+    """A feature's own setback, from ``setback_m``, ``corridor_m`` or ``corridor_width_m``.
+
+    ``setback_m`` and ``corridor_m`` are the distance kept on each side;
+    ``corridor_width_m`` is the corridor's full width, twice the setback.
+
+    Raises
+    ------
+    DataError
+        When two of them are given and do not agree, naming the row.
+    """
+    given, said, said_zh = [], [], []
+    for field in ("setback_m", "corridor_m", "corridor_width_m"):
+        number = _optional_number(row.get(field), f"{where} {field}")
+        if number is None:
+            continue
+        if field == "corridor_width_m":
+            given.append((number / 2, f"feature corridor_width_m ({number:g} m wide)"))
+            said.append(f"corridor_width_m {number:g} m wide gives a setback of {number / 2:g} m")
+            said_zh.append(f"走廊宽度 corridor_width_m 为 {number:g} 米，即退让 {number / 2:g} 米")
+        else:
+            given.append((number, f"feature {field}"))
+            said.append(f"{field} gives a setback of {number:g} m")
+            said_zh.append(f"{field} 为退让 {number:g} 米")
+    if len({value for value, _ in given}) > 1:
+        msg = (
+            f"{where}: the setbacks disagree: {', '.join(said)}. setback_m and corridor_m are "
+            f"the distance kept on each side, corridor_width_m (走廊宽度) the full width, twice "
+            f"the setback; "
+            f"keep one, or make them agree"
+        )
+        zh = (
+            f"{where_zh}：退让距离不一致：{'，'.join(said_zh)}。setback_m 和 corridor_m "
+            f"为单侧退让距离，corridor_width_m（走廊宽度）为走廊总宽，即退让距离的两倍；"
+            f"请只保留一个，或使其一致"
+        )
+        raise DataError(msg, zh=zh)
+    return given
 
 
 def _check_keys(cls: object, where: str, key: str) -> None:
@@ -244,7 +295,7 @@ def load_rules(
             kind["source"] = spec.get("source", where)
         for cls in spec.get("classes", ()):
             _check_keys(cls, where, key)
-            kv = _number(cls.get("voltage_kv"), f"{where}: [{key}] class voltage_kv")
+            kv = _number(cls.get("voltage_kv"), f"{where}: [{key}] class voltage_kv", unit="kV")
             merged = {"status": "park", "source": where, **cls}
             if "setback_m" in cls and "corridor_width_m" not in cls:
                 merged["corridor_width_m"] = 2 * _number(cls["setback_m"], f"{where} setback_m")
@@ -385,7 +436,8 @@ def constraint_setbacks(
     ----------
     constraints
         A constraint layer with canonical columns (``kind``; optionally
-        ``setback_m``, ``corridor_m``, ``voltage_kv``, ``name``,
+        ``setback_m``, ``corridor_m`` (both the distance kept on each side),
+        ``corridor_width_m`` (the full width), ``voltage_kv``, ``name``,
         ``constraint_id``).
     rules
         The rules giving setbacks for features that have none.
@@ -402,8 +454,9 @@ def constraint_setbacks(
     VocabularyError
         For a kind that is not a constraint kind.
     DataError
-        For a blank kind, a setback that is not a non-negative number, or
-        ``setback_m`` and ``corridor_m`` that disagree.
+        For a blank kind, a setback that is not a non-negative number in metres
+        (a voltage in kV), or ``setback_m``, ``corridor_m`` and
+        ``corridor_width_m`` / 2 that disagree.
     """
     n = len(constraints)
     rows = []
@@ -415,7 +468,7 @@ def constraint_setbacks(
             msg = f"{where} has no kind; give it one (hv_line/高压线, river/河流, ...)"
             raise DataError(msg)
         kind = CONSTRAINT_KIND.code(str(kind_value), where=where)
-        voltage = _optional_number(row.get("voltage_kv"), f"{where} voltage_kv")
+        voltage = _optional_number(row.get("voltage_kv"), f"{where} voltage_kv", unit="kV")
         name = row.get("name")
         if voltage is None and kind == "hv_line" and isinstance(name, str):
             m = _VOLTAGE_IN_NAME.search(name)
@@ -423,18 +476,9 @@ def constraint_setbacks(
             voltage_from_name = m is not None
         else:
             voltage_from_name = False
-        setback = _optional_number(row.get("setback_m"), f"{where} setback_m")
-        corridor = _optional_number(row.get("corridor_m"), f"{where} corridor_m")
-        if setback is not None and corridor is not None and setback != corridor:
-            msg = (
-                f"{where}: setback_m {setback:g} and corridor_m {corridor:g} disagree; both mean "
-                f"the distance kept on each side: keep one"
-            )
-            raise DataError(msg)
-        if setback is not None:
-            value, basis = setback, "feature setback_m"
-        elif corridor is not None:
-            value, basis = corridor, "feature corridor_m"
+        given = _feature_setbacks(row, where, _where_zh(constraints, pos))
+        if given:
+            value, basis = given[0]
         elif kind == "hv_line" and voltage is not None:
             try:
                 value, cls = rules.hv_setback(voltage)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from parkgis.errors import CRSMissingError
+from parkgis.errors import CRSMissingError, DataError
 from parkgis.land.allocation import effective_allocations
 from parkgis.land.buildable import metric_crs
 from parkgis.land.gaps import BUILT_STAGES
@@ -162,7 +162,8 @@ def enforcement_check(
     """
     if patches.crs is None:
         msg = "the patch layer has no CRS; give the inspection's CRS (e.g. --crs EPSG:4490)"
-        raise CRSMissingError(msg)
+        zh = "图斑图层没有坐标参考系（CRS）；请给出执法检查所用的坐标系（如 --crs EPSG:4490）"
+        raise CRSMissingError(msg, zh=zh)
     parcels = park.parcels
     patch_ids = _patch_ids(patches, id_field)
     patch_mu = (area_m2(patches.geometry) / SQM_PER_MU).to_numpy()
@@ -341,7 +342,11 @@ def _patch_ids(patches: gpd.GeoDataFrame, id_field: str | None) -> list[str]:
                 f"--id-field {id_field}: the patch layer has no such column; columns: "
                 f"{', '.join(map(str, patches.columns))}"
             )
-            raise KeyError(msg)
+            zh = (
+                f"--id-field {id_field}：图斑图层中没有这一列；现有列："
+                f"{'、'.join(map(str, patches.columns))}"
+            )
+            raise DataError(msg, zh=zh)
         return [str(id_text(v)) for v in patches[id_field]]
     for name in _PATCH_ID_FIELDS:
         for column in patches.columns:

@@ -244,7 +244,10 @@ def _since_dates(since: pd.Series, ids: list[str | None]) -> list[dt.date | None
     seen: set[str | None] = set()
     for key in index:
         if key in seen and key is not None:
-            raise DataError(f"since: parcel id {key!r} appears twice; give one date per parcel")
+            raise DataError(
+                f"since: parcel id {key!r} appears twice; give one date per parcel",
+                zh=f"since：地块编号 {key!r} 出现了两次；每个地块只能给一个日期",
+            )
         seen.add(key)
     by_id = dict(zip(index, since.tolist(), strict=True))
     out = []

@@ -18,8 +18,16 @@ Definitions (DESIGN.md "Land figures"), all in mu of *net buildable* land
   reason, as are signed projects without a ``land_demand_mu`` that hold
   nothing.
 - **shortfall**: demand less supply, never negative; where supply exceeds
-  demand the excess is the surplus. Given now, after the pipeline, after the
-  reserve, and quarter by quarter as dated land arrives.
+  demand the excess is the surplus. Given now; if all the pipeline, and all
+  the pipeline and reserve, were acquired (a capacity, not a forecast); and
+  quarter by quarter as land with a *credible* date arrives.
+- **overdue**: pipeline or reserve land whose ``expected_acquisition`` is
+  before ``as_of`` and that is still not acquired. Its date has passed, so
+  there is no date it can be counted on: it is reported (``overdue_mu``,
+  ``overdue_parcels`` with the original dates) and never counted as
+  arriving. Land without an expected date is not counted as arriving either
+  (``*_unscheduled_mu``). A shortfall is only called closed
+  (``shortfall_closes_in``) by available land and land with a credible date.
 
 Remainders below ``tolerance_mu`` (default 0.01 mu, 6.7 m²) are taken as 0:
 they come from measuring a parcel that is allocated in full by its written
@@ -226,10 +234,12 @@ def reserve_projects(
     buildable: pd.DataFrame | None = None,
     allocations: pd.DataFrame | None = None,
     tolerance_mu: float = 0.01,
+    as_of: dt.date | None = None,
 ) -> pd.DataFrame:
     """Each project's land: demand, held, earmarked, still needed, and whether it counts.
 
-    Parameters are those of :func:`reserve_parcels`.
+    Parameters are those of :func:`reserve_parcels`, and ``as_of``: a project
+    whose ``signed_on`` is after it is not signed yet, whatever its stage.
 
     Returns
     -------
@@ -239,7 +249,8 @@ def reserve_projects(
         not yet acquired), ``need_mu`` (demand less held, never negative,
         below ``tolerance_mu`` taken as 0), ``counted`` and ``reason``, why a
         project's need does not count: ``stalled`` (停工: its demand waits
-        until work resumes), ``negotiating`` (not signed), ``unknown_stage``
+        until work resumes), ``negotiating`` (not signed), ``not_yet_signed``
+        (``signed_on`` after ``as_of``), ``unknown_stage``
         (blank or not a stage), ``no_land_demand`` (signed, no
         ``land_demand_mu`` and no land held; with land held its need is taken
         as met, reason None).
@@ -279,13 +290,16 @@ def reserve_projects(
     out["need_mu"] = need
     in_stage = out["stage"].isin(DEMAND_STAGES).to_numpy()
     has_demand = out["land_demand_mu"].notna().to_numpy()
-    out["counted"] = in_stage & has_demand
+    unsigned = _signed_after(projects, pids, as_of)
+    out["counted"] = in_stage & has_demand & ~unsigned
     reasons = []
-    for stage_code, counted, demand_known, held_mu in zip(
-        out["stage"], out["counted"], has_demand, out["held_mu"], strict=True
+    for stage_code, counted, demand_known, held_mu, later in zip(
+        out["stage"], out["counted"], has_demand, out["held_mu"], unsigned, strict=True
     ):
         if counted:
             reasons.append(None)
+        elif later:
+            reasons.append("not_yet_signed")
         elif stage_code in ("stalled", "negotiating"):
             reasons.append(stage_code)
         elif not isinstance(stage_code, str) or stage_code not in STAGE:
@@ -296,6 +310,17 @@ def reserve_projects(
             reasons.append(None)
     out["reason"] = reasons
     return out
+
+
+def _signed_after(projects: pd.DataFrame, pids: pd.Series, as_of: dt.date | None) -> np.ndarray:
+    """Whether each project's ``signed_on`` is after ``as_of`` (not signed yet on that day)."""
+    if as_of is None or "signed_on" not in projects.columns:
+        return np.zeros(len(projects), dtype=bool)
+    signed = [
+        as_date(value, where=f"project {pid}", what="signed_on")
+        for pid, value in zip(pids, projects["signed_on"].tolist(), strict=True)
+    ]
+    return np.array([d is not None and d > as_of for d in signed], dtype=bool)
 
 
 def reserve_figures(
@@ -316,9 +341,11 @@ def reserve_figures(
         A scenario, ``{zone: status}`` (see :func:`apply_assumptions`),
         applied before anything is computed.
     as_of
-        The date the figures are for. Dated land expected before its quarter
-        is counted in that quarter (as ``overdue_mu``) and the timeline starts
-        there; without it the timeline starts at the first expected quarter.
+        The date the figures are for. Pipeline and reserve land expected
+        before it is overdue: reported, never counted as arriving; the
+        timeline starts at its quarter. Without it no date is judged (every
+        expected date is taken at its word) and the timeline starts at the
+        first expected quarter: the shell passes today's date.
     buildable
         A :func:`~parkgis.land.buildable.buildable_table` of the park's parcels,
         to reuse (the scenario changes statuses, not areas).
@@ -332,15 +359,33 @@ def reserve_figures(
         ``shortfall_mu`` and ``surplus_mu`` (now),
         ``shortfall_after_pipeline_mu``, ``surplus_after_pipeline_mu``,
         ``shortfall_after_reserve_mu``, ``surplus_after_reserve_mu``,
-        ``pipeline_unscheduled_mu`` and ``reserve_unscheduled_mu`` (land
-        without an expected date: in the totals, not in ``by_quarter``),
-        ``by_quarter`` (objects with ``quarter``, ``new_pipeline_mu``,
-        ``new_reserve_mu``, ``overdue_mu``, ``supply_mu`` — everything
-        available by the end of the quarter —, ``demand_mu``,
-        ``shortfall_mu``, ``surplus_mu``), ``projects_waiting`` and
-        ``projects_excluded`` (per-project detail), ``supply_parcels`` (each
-        parcel that gives supply, with its role, quarter and mu),
+        ``pipeline_unscheduled_mu``, ``reserve_unscheduled_mu`` and
+        ``unscheduled_mu`` (land without an expected date),
+        ``pipeline_overdue_mu``, ``reserve_overdue_mu`` and ``overdue_mu``
+        (land past its expected date, not acquired): all in the totals, none
+        counted as arriving; ``shortfall_after_scheduled_mu`` and
+        ``surplus_after_scheduled_mu`` (counting available land and land
+        with a credible date: the end of ``by_quarter``),
+        ``shortfall_closes_in`` (the first quarter of ``by_quarter`` without a
+        shortfall, or None), ``by_quarter`` (objects with ``quarter``,
+        ``new_pipeline_mu``, ``new_reserve_mu`` — land expected in the
+        quarter —, ``overdue_mu`` — overdue land, not counted —,
+        ``supply_mu`` — everything counted as available by the end of the
+        quarter —, ``demand_mu``, ``shortfall_mu``, ``surplus_mu``),
+        ``projects_waiting`` and ``projects_excluded`` (per-project detail),
+        ``supply_parcels`` (each parcel that gives supply, with its role,
+        quarter, expected date, whether it is overdue, and mu),
+        ``overdue_parcels`` (the overdue ones, with their original dates),
         ``assumptions``, ``as_of``, ``tolerance_mu``.
+
+    Examples
+    --------
+    >>> from parkgis.sample import build_yuanba
+    >>> f = reserve_figures(build_yuanba(), as_of="2026-12-01")
+    >>> round(f["overdue_mu"], 2), f["shortfall_after_scheduled_mu"], f["shortfall_closes_in"]
+    (694.65, 190.0, None)
+    >>> reserve_figures(build_yuanba(), as_of="2013-06-30")["shortfall_closes_in"]
+    '2014Q1'
     """
     table = buildable if buildable is not None else buildable_table(park)
     scenario = apply_assumptions(park, assume or {})
@@ -349,39 +394,58 @@ def reserve_figures(
     )
     alloc = effective_allocations(scenario, area_mu=gross)
     shared = {"buildable": table, "allocations": alloc, "tolerance_mu": tolerance_mu}
-    projects = reserve_projects(scenario, **shared)
+    projects = reserve_projects(scenario, **shared, as_of=as_date(as_of))
     parcels = reserve_parcels(scenario, **shared, projects=projects)
+    as_of_day = as_date(as_of)
+    parcels = parcels.assign(
+        expected_acquisition=_expected_dates(parcels),
+        overdue=_overdue(parcels, as_of_day),
+    )
 
-    def total(role: str, *, dated: bool | None = None) -> float:
+    def total(role: str, *, dated: bool | None = None, overdue: bool | None = None) -> float:
         rows = parcels[parcels["role"] == role]
         if dated is not None:
             rows = rows[rows["quarter"].notna() == dated]
+        if overdue is not None:
+            rows = rows[rows["overdue"] == overdue]
         return float(rows["supply_mu"].sum())
 
     available = total("available")
     pipeline, reserve = total("pipeline"), total("reserve")
+    unscheduled = {role: total(role, dated=False) for role in ("pipeline", "reserve")}
+    overdue = {role: total(role, overdue=True) for role in ("pipeline", "reserve")}
     counted = projects[projects["counted"]]
     demand = float(counted["need_mu"].sum())
     after_pipeline = available + pipeline
     after_reserve = after_pipeline + reserve
-    as_of_day = as_date(as_of)
+    quarters = _by_quarter(parcels, available, demand, as_of_day)
+    scheduled = quarters[-1]["supply_mu"] if quarters else available
     figures: dict[str, Any] = {
         "as_of": as_of_day.isoformat() if as_of_day else None,
         "tolerance_mu": tolerance_mu,
         "assumptions": _assumptions(park, assume or {}, table),
         "available_mu": available,
         "pipeline_mu": pipeline,
-        "pipeline_unscheduled_mu": total("pipeline", dated=False),
+        "pipeline_unscheduled_mu": unscheduled["pipeline"],
+        "pipeline_overdue_mu": overdue["pipeline"],
         "reserve_mu": reserve,
-        "reserve_unscheduled_mu": total("reserve", dated=False),
+        "reserve_unscheduled_mu": unscheduled["reserve"],
+        "reserve_overdue_mu": overdue["reserve"],
+        "unscheduled_mu": unscheduled["pipeline"] + unscheduled["reserve"],
+        "overdue_mu": overdue["pipeline"] + overdue["reserve"],
         "demand_mu": demand,
         "shortfall_mu": max(0.0, demand - available),
         "surplus_mu": max(0.0, available - demand),
+        "shortfall_after_scheduled_mu": max(0.0, demand - scheduled),
+        "surplus_after_scheduled_mu": max(0.0, scheduled - demand),
+        "shortfall_closes_in": next(
+            (q["quarter"] for q in quarters if q["shortfall_mu"] < tolerance_mu), None
+        ),
         "shortfall_after_pipeline_mu": max(0.0, demand - after_pipeline),
         "surplus_after_pipeline_mu": max(0.0, after_pipeline - demand),
         "shortfall_after_reserve_mu": max(0.0, demand - after_reserve),
         "surplus_after_reserve_mu": max(0.0, after_reserve - demand),
-        "by_quarter": _by_quarter(parcels, available, demand, as_of_day),
+        "by_quarter": quarters,
         "projects_waiting": _records(
             counted[counted["need_mu"] > 0].drop(columns=["counted", "reason"])
         ),
@@ -391,22 +455,66 @@ def reserve_figures(
                 & ((projects["need_mu"] > 0) | projects["land_demand_mu"].isna())
             ].drop(columns=["counted"])
         ),
-        "supply_parcels": _records(
+        "supply_parcels": _records(parcels.loc[parcels["supply_mu"] > 0, list(_SUPPLY_COLUMNS)]),
+        "overdue_parcels": _records(
             parcels.loc[
-                parcels["supply_mu"] > 0,
-                ["parcel_id", "name", "zone", "role", "quarter", "net_mu", "supply_mu"],
+                parcels["overdue"],
+                ["parcel_id", "name", "zone", "role", "expected_acquisition", "supply_mu"],
             ]
         ),
     }
     return figures
 
 
+_SUPPLY_COLUMNS = (
+    "parcel_id",
+    "name",
+    "zone",
+    "role",
+    "quarter",
+    "expected_acquisition",
+    "overdue",
+    "gross_mu",
+    "net_mu",
+    "supply_mu",
+)
+"""The columns of ``supply_parcels``."""
+
+
+def _expected_dates(parcels: pd.DataFrame) -> list[str | None]:
+    """Each parcel's expected acquisition date as ``YYYY-MM-DD`` (read as ``quarter`` was)."""
+    out: list[str | None] = []
+    for value, quarter in zip(parcels["expected_acquisition"], parcels["quarter"], strict=True):
+        day = as_date(value) if quarter is not None else None
+        out.append(day.isoformat() if day is not None else None)
+    return out
+
+
+def _overdue(parcels: pd.DataFrame, as_of: dt.date | None) -> np.ndarray:
+    """Pipeline or reserve land giving supply whose expected date is before ``as_of``."""
+    if as_of is None:
+        return np.zeros(len(parcels), dtype=bool)
+    day = as_of.isoformat()
+    before = [isinstance(d, str) and d < day for d in parcels["expected_acquisition"]]
+    later = parcels["role"].isin(["pipeline", "reserve"]).to_numpy()
+    return later & (parcels["supply_mu"].to_numpy() > 0) & np.array(before, dtype=bool)
+
+
 def _by_quarter(
     parcels: pd.DataFrame, available: float, demand: float, as_of: dt.date | None
 ) -> list[dict[str, Any]]:
-    dated = parcels[parcels["quarter"].notna() & (parcels["supply_mu"] > 0)]
+    """Supply against demand quarter by quarter, counting only land with a credible date.
+
+    The timeline runs from the quarter of ``as_of`` (else the first expected
+    quarter) to the last expected one. Overdue land (``parcels["overdue"]``)
+    and land without a date never arrive; overdue land is shown in every row.
+    """
+    credible = parcels[
+        parcels["quarter"].notna() & (parcels["supply_mu"] > 0) & ~parcels["overdue"]
+    ]
+    overdue = float(parcels.loc[parcels["overdue"], "supply_mu"].sum())
     start = quarter_of(as_of) if as_of is not None else None
-    quarters = sorted(set(dated["quarter"]))
+    quarters = sorted(set(credible["quarter"]), key=_quarter_key)
     if start is None and not quarters:
         return []
     first = start if start is not None else quarters[0]
@@ -414,12 +522,7 @@ def _by_quarter(
     rows = []
     cumulative = available
     for q in _quarter_range(first, last):
-        here = (
-            dated[dated["quarter"] == q]
-            if q != first
-            else dated[dated["quarter"].map(_quarter_key) <= _quarter_key(first)]
-        )
-        overdue = float(here.loc[here["quarter"] != q, "supply_mu"].sum())
+        here = credible[credible["quarter"] == q]
         new_pipeline = float(here.loc[here["role"] == "pipeline", "supply_mu"].sum())
         new_reserve = float(here.loc[here["role"] == "reserve", "supply_mu"].sum())
         cumulative += new_pipeline + new_reserve

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from parkgis.errors import DataError
 from parkgis.measure.area import area_m2, planar_area_mu
 from parkgis.measure.crs import local_gk_crs, lonlat_bounds
 from parkgis.measure.units import SQM_PER_MU
@@ -36,11 +37,14 @@ def area_table(
     planar: bool = False,
     crs: CRS | str | None = None,
     planar_crs: CRS | str | None = None,
-) -> pd.DataFrame:
-    """One row per parcel: id, name, status, measured area in mu and m².
+) -> gpd.GeoDataFrame:
+    """One row per parcel: id, name, status, measured area in mu and m², and its geometry.
 
     Where the parcels carry a declared area, it is kept beside the measured
-    one with the difference in percent, never replacing it.
+    one with the difference in percent, never replacing it. The table is a
+    GeoDataFrame with each parcel's geometry (in the parcels' CRS), so
+    ``area_table(park.parcels).explore()`` or ``.to_file("areas.gpkg")``
+    work; sums of it (:func:`area_by`) are plain DataFrames.
 
     Parameters
     ----------
@@ -53,6 +57,13 @@ def area_table(
         chosen from the parcels (see :func:`~parkgis.measure.area.area_m2`
         and :func:`~parkgis.measure.area.planar_crs`): give them to measure
         parts of a layer as the whole would be measured.
+
+    Examples
+    --------
+    >>> from parkgis.sample import build_yuanba
+    >>> table = area_table(build_yuanba().parcels)
+    >>> type(table).__name__, table.geometry.name, table.crs.to_epsg()
+    ('GeoDataFrame', 'geometry', 4490)
     """
     sqm = area_m2(parcels.geometry, crs=crs)
     columns = [
@@ -70,7 +81,7 @@ def area_table(
             out["difference_pct"] = np.where(
                 declared > 0, (out["area_mu"] - declared) / declared * 100, np.nan
             )
-    return out
+    return gpd.GeoDataFrame(out, geometry=parcels.geometry.to_numpy(), crs=parcels.crs)
 
 
 def area_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -82,7 +93,8 @@ def area_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
         msg = (
             f"cannot sum by {by!r}: the table has no such field; fields: {', '.join(table.columns)}"
         )
-        raise KeyError(msg)
+        zh = f"无法按 {by!r} 汇总：表中没有这个字段；现有字段：{'、'.join(table.columns)}"
+        raise DataError(msg, zh=zh)
     keys = table[by].fillna("(blank)")
     grouped = table.assign(**{by: keys}).groupby(by, sort=False)
     out = grouped.agg(count=("area_mu", "size"), area_mu=("area_mu", "sum")).reset_index()
@@ -96,8 +108,13 @@ def area_by(table: pd.DataFrame, by: str) -> pd.DataFrame:
     )
 
 
-def park_info(park: Park) -> dict[str, Any]:
-    """A park's summary: counts, CRS, extent and total measured area."""
+def park_info(park: Park, *, area_mu: pd.Series | None = None) -> dict[str, Any]:
+    """A park's summary: counts, CRS, extent and total measured area.
+
+    ``area_mu`` are the parcels' areas as the figures count them (the one
+    reading, :func:`parkgis.check.reading.read_checked`); by default every
+    parcel is measured here.
+    """
     parcels = park.parcels
     crs = parcels.crs
     info: dict[str, Any] = {
@@ -111,23 +128,29 @@ def park_info(park: Park) -> dict[str, Any]:
         "allocations": len(park.allocations),
     }
     if crs is not None and len(parcels):
-        info["total_area_mu"] = round(float(area_m2(parcels.geometry).sum() / SQM_PER_MU), 4)
-        lon0, lat0, lon1, lat1 = lonlat_bounds(tuple(parcels.total_bounds), crs)
-        info["bounds_lonlat"] = [round(v, 6) for v in (lon0, lat0, lon1, lat1)]
-        info["local_gk_crs"] = f"EPSG:{local_gk_crs((lon0 + lon1) / 2).to_epsg()}"
+        if area_mu is None:
+            area_mu = area_m2(parcels.geometry) / SQM_PER_MU
+        else:
+            info["parcels_measured"] = len(area_mu)
+        info["total_area_mu"] = round(float(area_mu.sum()), 4)
+        bounds = tuple(float(v) for v in parcels.total_bounds)
+        if all(np.isfinite(bounds)):
+            lon0, lat0, lon1, lat1 = lonlat_bounds(bounds, crs)
+            info["bounds_lonlat"] = [round(v, 6) for v in (lon0, lat0, lon1, lat1)]
+            info["local_gk_crs"] = f"EPSG:{local_gk_crs((lon0 + lon1) / 2).to_epsg()}"
     info["private_fields"] = ", ".join(park.manifest.private_fields)
     return info
 
 
-def problems_table(problems: Iterable[Any]) -> pd.DataFrame:
-    """Validation problems as a table: code, severity, ids, message."""
+def problems_table(problems: Iterable[Any], *, lang: str = "en") -> pd.DataFrame:
+    """Validation problems as a table: code, severity, ids, message (in ``lang``)."""
     rows = [
         {
             "code": p.code,
             "severity": p.severity,
             "parcel_id": p.parcel_id,
             "project_id": p.project_id,
-            "message": p.message,
+            "message": p.text(lang) if hasattr(p, "text") else p.message,
         }
         for p in problems
     ]

@@ -78,7 +78,11 @@ def period_bounds(period: str) -> tuple[dt.date, dt.date]:
         f"target period {period!r} cannot be read; write it as 2013, 2013H1, 2013上半年, "
         f"2013Q2 or 2013-01-01/2013-06-30"
     )
-    raise DataError(msg)
+    zh = (
+        f"无法识别目标期限 {period!r}；请写成 2013、2013H1、2013上半年、2013Q2 或 "
+        f"2013-01-01/2013-06-30"
+    )
+    raise DataError(msg, zh=zh)
 
 
 def target_progress(targets: pd.DataFrame, *, today: dt.date) -> pd.DataFrame:
@@ -132,7 +136,10 @@ def target_progress(targets: pd.DataFrame, *, today: dt.date) -> pd.DataFrame:
             try:
                 start, end = period_bounds(period)
             except DataError as exc:
-                raise DataError(f"targets row metric={row.get('metric')}: {exc}") from None
+                raise DataError(
+                    f"targets row metric={row.get('metric')}: {exc}",
+                    zh=f"目标任务（metric={row.get('metric')}）：{exc.text('zh')}",
+                ) from None
             span = (end - start).days + 1
             done = min(max((today - start).days + 1, 0), span)
             elapsed = done / span * 100
@@ -183,5 +190,8 @@ def _number(value: Any) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise DataError(f"target value {value!r} is not a number") from None
+        raise DataError(
+            f"target value {value!r} is not a number",
+            zh=f"目标任务中的数值 {value!r} 不是数字；请更正",
+        ) from None
     return None if np.isnan(number) else number

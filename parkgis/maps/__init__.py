@@ -83,6 +83,8 @@ def park_map(
     fields: Sequence[str] | None = None,
     simplify_m: float = 0.0,
     renderer: str = "auto",
+    notes: Sequence[str] = (),
+    withheld: str | None = None,
 ) -> folium.Map:
     """Draw a park as an interactive map.
 
@@ -123,6 +125,10 @@ def park_map(
         zones on canvas tiles from a shared-arc encoding, with per-zoom
         simplification and its own hit-testing (for thousands of parcels and
         more).
+    notes, withheld
+        Statements for the legend, and why the "available" figure is not
+        given: see :func:`~parkgis.maps.layers.map_payload`. ``parkgis map``
+        passes its park's reading (:mod:`parkgis.check.reading`).
 
     Returns
     -------
@@ -140,7 +146,10 @@ def park_map(
     import folium
 
     if renderer not in _RENDERERS:
-        raise MapError(f"renderer {renderer!r} is not known; use {', '.join(_RENDERERS)}")
+        raise MapError(
+            f"renderer {renderer!r} is not known; use {', '.join(_RENDERERS)}",
+            zh=f"未知的渲染方式 {renderer!r}；请使用 {'、'.join(_RENDERERS)} 之一",
+        )
     if renderer == "auto":
         drawn = int((~(park.parcels.geometry.isna() | park.parcels.geometry.is_empty)).sum())
         renderer = "tiles" if drawn >= TILES_FROM else "canvas"
@@ -154,6 +163,8 @@ def park_map(
         fields=fields,
         simplify_m=simplify_m,
         tiled=renderer == "tiles",
+        notes=notes,
+        withheld=withheld,
     )
     payload["renderer"] = renderer
     (south, west), (north, east) = payload["bounds"]
@@ -188,7 +199,10 @@ def map_html(m: folium.Map, *, offline: bool | None = None) -> str:
     layers = [e for e in _elements(m) if isinstance(e, ParkLayer)]
     if offline is not None:
         if not layers and offline:
-            raise MapError("only maps made by parkgis.park_map can be written offline")
+            raise MapError(
+                "only maps made by parkgis.park_map can be written offline",
+                zh="只有 parkgis.park_map 生成的地图才能写成离线地图",
+            )
         for layer in layers:
             layer.offline = offline
     if layers:

@@ -5,11 +5,12 @@ plus parkgis's own script and stylesheet. Offline (the default) every file
 is written into the HTML, so the page makes no network request at all: on a
 government intranet, or where public CDNs are blocked, it still renders.
 
-The third-party files are not copied into parkgis. They come, unchanged,
-from the ``folium-offline`` package that parkgis's install brings in (it
-embeds the very files folium links from CDNs, keyed by their URL). Their
-licence notices (``static/THIRD_PARTY_NOTICES.txt``) are written into every
-offline map beside them. Online, the same files are linked at those URLs.
+The third-party files are package data of parkgis, unchanged, in
+``static/vendor/`` (written once by ``scripts/vendor_assets.py`` from the
+very files folium links from CDNs; ``static/vendor/SHA256SUMS`` lists them
+with their hashes and URLs). Their licence notices
+(``static/THIRD_PARTY_NOTICES.txt``) are written into every offline map
+beside them. Online, the same files are linked at those URLs.
 
 CSS ``url()`` references that point at files which are not embedded (a
 loading GIF, a minimap toggle image) are replaced by ``none``, so the
@@ -47,7 +48,7 @@ class Asset:
     kind
         ``js`` or ``css``.
     url
-        The CDN URL folium uses, which is also folium-offline's key.
+        The CDN URL folium uses, where an online map links the file.
     project, version, licence
         What it is and under which licence (see THIRD_PARTY_NOTICES.txt).
     """
@@ -154,34 +155,34 @@ _OWN_SCRIPTS = ("parkgis-map.js", "parkgis-tiles.js")
 
 @functools.cache
 def asset_text(name: str) -> str:
-    """The text of a third-party file, from the installed ``folium-offline``.
+    """The text of a third-party file, from parkgis's ``static/vendor/``.
 
     Raises
     ------
-    ImportError
-        When folium-offline is not installed.
     MapError
-        When the installed folium-offline does not hold the file.
+        When the file is missing from the installed parkgis (a broken install).
     """
     asset = _asset(name)
     try:
-        from offlinefolium.elements import _res as embedded
-    except ImportError as exc:  # pragma: no cover - a dependency of parkgis
-        msg = "offline maps need the folium-offline package: pip install folium-offline"
-        raise ImportError(msg) from exc
-    text = embedded.get(asset.url)
-    if text is None:
+        data = resources.files("parkgis.maps").joinpath("static", "vendor", asset.name).read_bytes()
+    except OSError:  # pragma: no cover - package data of parkgis
         msg = (
-            f"the installed folium-offline does not embed {asset.project} {asset.version} "
-            f"({asset.url}); install folium-offline 0.20 "
-            f"(pip install 'folium-offline>=0.20,<0.21') or make the map with offline=False"
+            f"{asset.project} {asset.version} ({asset.name}) is missing from parkgis's package "
+            f"data (parkgis/maps/static/vendor); reinstall parkgis, or make the map with "
+            f"offline=False"
         )
-        raise MapError(msg)
+        zh = (
+            f"parkgis 的包数据（parkgis/maps/static/vendor）中缺少 {asset.project} "
+            f"{asset.version}（{asset.name}）；请重新安装 parkgis，或用 offline=False 生成地图"
+        )
+        raise MapError(msg, zh=zh) from None
+    text = data.decode("utf-8")  # bytes, not read_text: no newline translation
     if asset.kind == "css":
         text = _FOREIGN_URL.sub("none", text)
     if _CLOSERS[asset.kind].search(text):  # pragma: no cover - would end the element early
         raise MapError(
-            f"{asset.name} from folium-offline cannot be inlined: it contains a closing tag"
+            f"{asset.name} cannot be inlined: it contains a closing tag",
+            zh=f"{asset.name} 含有结束标签，无法内嵌到地图中",
         )
     return text.strip()
 
@@ -224,7 +225,10 @@ def own_js(name: str = "parkgis-map.js") -> str:
         raise KeyError(f"no parkgis script {name!r}; scripts: {', '.join(_OWN_SCRIPTS)}")
     text = _static(name)
     if _CLOSERS["js"].search(text):  # pragma: no cover - would end the element early
-        raise MapError(f"{name} cannot be inlined: it contains a closing script tag")
+        raise MapError(
+            f"{name} cannot be inlined: it contains a closing script tag",
+            zh=f"{name} 含有 script 结束标签，无法内嵌到地图中",
+        )
     return text
 
 

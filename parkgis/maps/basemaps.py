@@ -163,7 +163,10 @@ def resolve_basemaps(
             out.append(_named(item.lower(), tianditu_key=tianditu_key, environ=environ or {}))
     names = [b.name for b in out]
     if len(set(names)) != len(names):
-        raise BasemapError(f"basemap given twice in {','.join(items)!r}; list each once")
+        raise BasemapError(
+            f"basemap given twice in {','.join(items)!r}; list each once",
+            zh=f"{','.join(items)!r} 中有底图重复；每个底图只列一次",
+        )
     display_datum(out)
     return tuple(out)
 
@@ -184,7 +187,12 @@ def display_datum(basemaps: Sequence[Basemap]) -> str:
             f"{', '.join(plain)} are not: the overlays can line up with only one of them. "
             f"Make two maps, e.g. --basemap {','.join(shifted)} and --basemap {','.join(plain)}"
         )
-        raise BasemapError(msg)
+        zh = (
+            f"底图 {'、'.join(shifted)} 是 GCJ-02 坐标（偏移约 440 m），而 {'、'.join(plain)} "
+            f"不是：叠加图层只能与其中一种对齐。请分成两张地图，如 --basemap "
+            f"{','.join(shifted)} 和 --basemap {','.join(plain)}"
+        )
+        raise BasemapError(msg, zh=zh)
     return GCJ02 if shifted else "cgcs2000"
 
 
@@ -214,7 +222,11 @@ def _named(name: str, *, tianditu_key: str | None, environ: Mapping[str, str]) -
             f"basemap {name!r} is unknown; use one of {known}, "
             f"or an https:// URL template with {{z}}/{{x}}/{{y}}"
         )
-        raise BasemapError(msg)
+        zh = (
+            f"未知的底图 {name!r}；请使用 {'、'.join(['none', *BASEMAPS])} 之一，"
+            f"或含 {{z}}/{{x}}/{{y}} 的 https:// URL 模板"
+        )
+        raise BasemapError(msg, zh=zh)
     url = str(entry["url"])
     labels = str(entry.get("labels", ""))
     key_name = entry.get("key")
@@ -244,13 +256,22 @@ def _key(key_name: str, basemap: str, given: str | None, environ: Mapping[str, s
             f"{env} environment variable or pass --tianditu-key KEY (tianditu_key= in Python). "
             f"Get a browser key at https://console.tianditu.gov.cn; or use --basemap none"
         )
-        raise TiandituKeyError(msg)
+        zh = (
+            f"底图 {basemap!r} 需要天地图密钥（tk），但没有给出：请设置环境变量 {env}，"
+            f"或加 --tianditu-key KEY（Python 中用 tianditu_key=）。浏览器端密钥可在 "
+            f"https://console.tianditu.gov.cn 申请；也可用 --basemap none"
+        )
+        raise TiandituKeyError(msg, zh=zh)
     if not _KEY_SHAPE.match(key):
         msg = (
             f"the Tianditu key given for basemap {basemap!r} is not 8-64 letters and digits "
             f"({len(key)} characters); copy the key from the Tianditu console again"
         )
-        raise TiandituKeyError(msg)
+        zh = (
+            f"为底图 {basemap!r} 给出的天地图密钥不是 8-64 位字母和数字（现为 {len(key)} 个字符）；"
+            f"请从天地图控制台重新复制密钥"
+        )
+        raise TiandituKeyError(msg, zh=zh)
     return key
 
 
@@ -258,7 +279,8 @@ def _custom(url: str, number: int) -> Basemap:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise BasemapError(
-            f"basemap URL {url!r} must start with http:// or https:// and name a host"
+            f"basemap URL {url!r} must start with http:// or https:// and name a host",
+            zh=f"底图 URL {url!r} 必须以 http:// 或 https:// 开头，并写明主机名",
         )
     found = set(_PLACEHOLDERS.findall(url))
     unknown = found - _LEAFLET_PLACEHOLDERS
@@ -268,9 +290,16 @@ def _custom(url: str, number: int) -> Basemap:
             f"{', '.join(sorted('{' + u + '}' for u in unknown))}; "
             f"only {{s}}, {{z}}, {{x}}, {{y}}, {{-y}} and {{r}} are filled in"
         )
-        raise BasemapError(msg)
+        zh = (
+            f"底图 URL {url!r} 含有占位符 {'、'.join(sorted('{' + u + '}' for u in unknown))}；"
+            f"只会填入 {{s}}、{{z}}、{{x}}、{{y}}、{{-y}} 和 {{r}}"
+        )
+        raise BasemapError(msg, zh=zh)
     if not {"z", "x"} <= found or not ({"y", "-y"} & found):
-        raise BasemapError(f"basemap URL {url!r} needs {{z}}, {{x}} and {{y}} placeholders")
+        raise BasemapError(
+            f"basemap URL {url!r} needs {{z}}, {{x}} and {{y}} placeholders",
+            zh=f"底图 URL {url!r} 必须含有 {{z}}、{{x}} 和 {{y}} 占位符",
+        )
     host = parts.hostname or ""
     datum = GCJ02 if any(host == h or host.endswith("." + h) for h in _GCJ02_HOSTS) else "wgs84"
     return Basemap(

@@ -117,6 +117,8 @@ def map_payload(
     fields: Sequence[str] | None = None,
     simplify_m: float = 0.0,
     tiled: bool = False,
+    notes: Sequence[str] = (),
+    withheld: str | None = None,
 ) -> dict[str, Any]:
     """Everything a park map draws, as one JSON-ready dict.
 
@@ -141,6 +143,12 @@ def map_payload(
     tiled
         Encode parcels and zone outlines as shared arcs for drawing on canvas
         tiles (:func:`encode_tiled`), instead of one polygon per parcel.
+    notes
+        Statements shown under the legend: the repairs and the parcels left
+        out by the park's reading (:class:`parkgis.check.reading.Reading`).
+    withheld
+        Why the "available" figure is not given (the park's errors stop
+        ``parkgis reserve``); None computes it.
 
     Raises
     ------
@@ -176,7 +184,7 @@ def map_payload(
     columns, keys = _popup_columns(parcels, area_mu, park, fields, include_private, lang)
     projects, per_parcel = _projects(parcels, park, include_private, lang)
 
-    available, why_not = _available_mu(park)
+    available, why_not = (math.nan, withheld) if withheld else _available_mu(park)
     figures = summary_figures(parcels, area_mu, available_mu=available)
     bounds = _bounds(display)
     payload: dict[str, Any] = {
@@ -206,6 +214,7 @@ def map_payload(
             ],
             "total": {"count": len(parcels), "mu_text": f"{np.nansum(area_mu.to_numpy()):,.1f}"},
             "note": ui["area_note"],
+            "notes": list(notes),
         },
         "parcels": {
             "n": len(parcels),
@@ -306,8 +315,10 @@ def encode_polygons(geoms: np.ndarray | gpd.GeoSeries) -> dict[str, Any]:
         fp = np.diff(feat_off)
         pr = np.diff(poly_off)
     else:
+        kind = shapely.GeometryType(gtype).name
         raise MapError(
-            f"parcels must be polygons to be drawn, not {shapely.GeometryType(gtype).name}"
+            f"parcels must be polygons to be drawn, not {kind}",
+            zh=f"地块必须是面（多边形）才能绘制，不能是 {kind}",
         )
     rl = np.diff(ring_off)
     drop = np.zeros(len(coords), dtype=bool)
@@ -419,7 +430,8 @@ def _popup_columns(
         if missing:
             known = ", ".join(sorted(c for c in available if c != "geometry"))
             raise MapError(
-                f"popup field(s) {', '.join(missing)} are not in the parcels; fields: {known}"
+                f"popup field(s) {', '.join(missing)} are not in the parcels; fields: {known}",
+                zh=f"地块中没有弹窗字段 {'、'.join(missing)}；现有字段：{known}",
             )
         hidden = [f for f in chosen if f in private and not include_private]
         if hidden:
@@ -427,7 +439,11 @@ def _popup_columns(
                 f"popup field(s) {', '.join(hidden)} are private in the park's manifest "
                 f"(land owners' data); pass include_private=True (--include-private) to show them"
             )
-            raise MapError(msg)
+            zh = (
+                f"弹窗字段 {'、'.join(hidden)} 在园区清单（park.toml）中列为私密"
+                f"（土地权利人信息）；如需显示，请加 include_private=True（--include-private）"
+            )
+            raise MapError(msg, zh=zh)
     chosen = [f for f in chosen if include_private or f not in private]
     if include_private:
         chosen += [

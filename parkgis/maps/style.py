@@ -99,7 +99,8 @@ def color_by_field(color_by: str) -> str:
     field = COLOR_BY.get(color_by.strip().lower())
     if field is None:
         msg = f"color_by {color_by!r} is not known; use one of {', '.join(sorted(set(COLOR_BY)))}"
-        raise MapError(msg)
+        zh = f"未知的着色字段 color_by {color_by!r}；请使用 {'、'.join(sorted(set(COLOR_BY)))} 之一"
+        raise MapError(msg, zh=zh)
     return field
 
 
@@ -270,5 +271,8 @@ def ui_strings(lang: str = "zh") -> dict[str, str]:
     'Parcels'
     """
     if lang not in _UI:
-        raise MapError(f"language {lang!r} is not supported; use zh or en")
+        raise MapError(
+            f"language {lang!r} is not supported; use zh or en",
+            zh=f"不支持语言 {lang!r}；请使用 zh 或 en",
+        )
     return dict(_UI[lang])

@@ -232,7 +232,10 @@ def build_topology(geoms: Any, *, scale: int = SCALE) -> Topology:
         pr = np.diff(poly_off).astype(np.int64)
     else:
         name = shapely.GeometryType(gtype).name.lower()
-        raise ParkgisError(f"only polygons can be encoded as a fabric, not {name} geometries")
+        raise ParkgisError(
+            f"only polygons can be encoded as a fabric, not {name} geometries",
+            zh=f"只有面（多边形）才能按共享边编码，{name} 几何不行",
+        )
     closing = np.zeros(len(coords), dtype=bool)
     closing[ring_off[1:] - 1] = True
     q = np.rint(coords[~closing, :2] * scale).astype(np.int64)

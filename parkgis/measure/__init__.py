@@ -1,8 +1,11 @@
-"""Measurement: units of land area, ellipsoidal area, CRSs of Chinese survey data."""
+"""Measurement: units of land area, ellipsoidal area, CRSs of Chinese survey data.
 
-from parkgis.measure.area import area_m2, gross_area_mu, planar_area_mu
-from parkgis.measure.crs import check_coordinates, local_gk_crs
-from parkgis.measure.units import SQM_PER_MU, parse_area
+The names load on first use, so that ``import parkgis.measure.units`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __all__ = [
     "SQM_PER_MU",
@@ -13,3 +16,20 @@ __all__ = [
     "parse_area",
     "planar_area_mu",
 ]
+
+_LAZY = {
+    "SQM_PER_MU": "parkgis.measure.units",
+    "parse_area": "parkgis.measure.units",
+    "area_m2": "parkgis.measure.area",
+    "gross_area_mu": "parkgis.measure.area",
+    "planar_area_mu": "parkgis.measure.area",
+    "check_coordinates": "parkgis.measure.crs",
+    "local_gk_crs": "parkgis.measure.crs",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'parkgis.measure' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -225,4 +225,8 @@ def _require_crs(geoms: gpd.GeoSeries) -> None:
             "the layer has no CRS, so its areas cannot be measured; set one with "
             "--crs EPSG:NNNN (e.g. EPSG:4490 or EPSG:4544) or the 'crs' key of park.toml"
         )
-        raise CRSMissingError(msg)
+        zh = (
+            "图层没有坐标参考系（CRS），无法量算面积；请用 --crs EPSG:NNNN（如 EPSG:4490 或 "
+            "EPSG:4544）或 park.toml 的 'crs' 键指定"
+        )
+        raise CRSMissingError(msg, zh=zh)

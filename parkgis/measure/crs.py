@@ -10,6 +10,7 @@ Pure functions: they take bounds and CRSs and return or raise.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,7 +90,11 @@ class CoordinateCheck:
 
 
 def check_coordinates(
-    bounds: tuple[float, float, float, float], crs: CRS | str, *, where: str
+    bounds: tuple[float, float, float, float],
+    crs: CRS | str,
+    *,
+    where: str,
+    declared: bool = False,
 ) -> None:
     """Refuse coordinates that cannot be right for ``crs``.
 
@@ -101,21 +106,35 @@ def check_coordinates(
         The CRS the file declares (or the user gave).
     where
         The file or layer, for the message.
+    declared
+        True when ``crs`` is the file's own: a fix naming another CRS then
+        says ``--crs EPSG:NNNN --override-crs`` (``--crs`` alone does not
+        replace a CRS the file declares).
 
     Raises
     ------
     SuspectCoordinatesError
         Naming the file, the coordinates, the reason and the likely CRS or fix.
     """
-    problem = diagnose_coordinates(bounds, CRS.from_user_input(crs))
+    crs = CRS.from_user_input(crs)
+    problem = diagnose_coordinates(bounds, crs)
     if problem is not None:
         minx, miny, maxx, maxy = bounds
+        fix = _override_hint(problem.fix) if declared else problem.fix
         msg = (
             f"{where}: coordinates ({minx:.6g}, {miny:.6g}) .. ({maxx:.6g}, {maxy:.6g}) "
-            f"cannot be right for {_crs_name(CRS.from_user_input(crs))}: {problem.reason}. "
-            f"{problem.fix}"
+            f"cannot be right for {_crs_name(crs)}: {problem.reason}. {fix}"
         )
-        raise SuspectCoordinatesError(msg)
+        zh = (
+            f"{where}：坐标 ({minx:.6g}, {miny:.6g}) .. ({maxx:.6g}, {maxy:.6g}) "
+            f"不可能属于 {_crs_name(crs)}：{problem.reason}。{fix}"
+        )
+        raise SuspectCoordinatesError(msg, zh=zh)
+
+
+def _override_hint(fix: str) -> str:
+    """``--crs EPSG:N`` becomes ``--crs EPSG:N --override-crs`` (the file declares a CRS)."""
+    return re.sub(r"--crs (EPSG:(?:\d+|NNNN))", r"--crs \1 --override-crs", fix)
 
 
 def suggest_crs(bounds: tuple[float, float, float, float]) -> CRS | None:
@@ -170,8 +189,8 @@ def diagnose_coordinates(
         if _inside_china((miny, minx, maxy, maxx), crs):
             return CoordinateCheck(
                 "x holds northings and y holds eastings (surveyors' X and Y swapped)",
-                "Swap the two coordinate columns (X is northing, Y is easting), "
-                "or re-export the file with easting first.",
+                "Swap the two coordinate columns (X is northing, Y is easting): read the file "
+                "with --swap-axes, or re-export it with easting first.",
             )
         if zone_prefixed and minx >= 1e5 and maxx < 1e6:
             cand = gk_crs(int(cm), zone_prefix=False)
@@ -185,8 +204,8 @@ def diagnose_coordinates(
                 return CoordinateCheck(
                     "x holds northings and y holds eastings (surveyors' X and Y swapped), "
                     "and the eastings of 6 digits carry no zone prefix",
-                    "Swap the two coordinate columns (X is northing, Y is easting) and declare "
-                    f"--crs EPSG:{cand.to_epsg()}",
+                    "Swap the two coordinate columns (X is northing, Y is easting; "
+                    f"--swap-axes does it on reading) and declare --crs EPSG:{cand.to_epsg()}",
                 )
         # Right kind of numbers, wrong zone.
         guess = _guess_gk_zone(bounds)
@@ -200,8 +219,8 @@ def diagnose_coordinates(
         return CoordinateCheck(
             "x holds northings and y holds eastings (surveyors' X and Y swapped), "
             f"and the eastings fit {_crs_name(swapped)}",
-            "Swap the two coordinate columns (X is northing, Y is easting) and declare "
-            f"--crs EPSG:{swapped.to_epsg()}",
+            "Swap the two coordinate columns (X is northing, Y is easting; --swap-axes does it on "
+            f"reading) and declare --crs EPSG:{swapped.to_epsg()}",
         )
     lonlat = _diagnose_geographic(bounds)
     if lonlat is None:
@@ -235,6 +254,13 @@ def _diagnose_geographic(bounds: tuple[float, ...]) -> CoordinateCheck | None:
             "x holds latitudes and y longitudes (axis order swapped)",
             "Swap the coordinates to longitude, latitude (GeoJSON and shapefiles are lon, lat), "
             "or read the file with --swap-axes.",
+        )
+    if minx >= -180 and maxx <= 180 and maxx - minx > 180:
+        return CoordinateCheck(
+            f"longitudes jump from {minx:.6g} to {maxx:.6g} across the antimeridian (180°), "
+            "which no land in China crosses",
+            "A vertex has a wrong sign or the CRS is wrong: correct the coordinates in the "
+            "source file, or give the right CRS with --crs EPSG:NNNN",
         )
     if abs(minx) > 360 or abs(maxy) > 360:
         guess = _guess_gk_zone(bounds)

@@ -54,12 +54,15 @@ import pandas as pd
 
 from parkgis.errors import DataError
 from parkgis.model.park import EVENT_COLUMNS, Park, empty_events
+from parkgis.model.schema import TABLES
 from parkgis.model.values import as_date, id_text, is_blank
 from parkgis.model.vocab import ACQUISITION, FUNDING, STAGE, STEP, TITLE, Vocabulary
 
 __all__ = [
+    "ATTRIBUTE_FIELDS",
     "ENTITIES",
     "FIELDS",
+    "LIFE_FIELDS",
     "NEEDS_FORCE",
     "Event",
     "StatusChange",
@@ -75,6 +78,7 @@ __all__ = [
     "read_events_frame",
     "record_changes",
     "resolve_entity",
+    "same_geometry",
     "status_since",
 ]
 
@@ -85,7 +89,32 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "parcel": ("acquisition_status", "acquisition_step", "title_status"),
     "project": ("stage", "funding_status", "title_status"),
 }
-"""The fields with a history, by entity."""
+"""The fields whose changes are recorded with ``status set``, by entity."""
+
+LIFE_FIELDS = ("geometry", "retired", "added", "split", "merge")
+"""Events of a parcel's life, recorded by ``import --update``:
+
+- ``geometry``: the boundary changed; ``from``/``to`` are version numbers
+  (the old geometry is kept in the store's ``parcel_versions``);
+- ``retired``: ``to = "true"`` when the parcel leaves the park (missing from
+  a newer ledger, split or merged), ``"true" → "false"`` when it comes back;
+- ``added``: ``to = "true"`` when the parcel first appears in a ledger;
+- ``split``: on the old parcel, ``from`` its id, ``to`` the new ids
+  (comma-separated), when the new ledger's ``derived_from`` says so;
+- ``merge``: on the new parcel, ``from`` the old ids, ``to`` its id.
+"""
+
+ATTRIBUTE_FIELDS = tuple(
+    f
+    for f in TABLES["parcels"].names
+    if f not in ("parcel_id", "status_date", "derived_from", *FIELDS["parcel"])
+)
+"""A parcel's other fields, whose changes ``import --update`` records (from/to as text)."""
+
+_LOGGED = {
+    "parcel": (*FIELDS["parcel"], *LIFE_FIELDS, *ATTRIBUTE_FIELDS),
+    "project": FIELDS["project"],
+}
 
 _VOCABS: dict[str, Vocabulary] = {
     "acquisition_status": ACQUISITION,
@@ -99,6 +128,7 @@ _UNORDERED = frozenset({"funding_status"})
 NEEDS_FORCE = frozenset({"skip", "back", "correction", "clear"})
 """Kinds of transition that need ``force`` (and are recorded as forced)."""
 _DATED_FIELDS = ("acquisition_status", "acquisition_step")  # status_date follows these
+_TOLERANCE = 1e-11  # relative: two boundaries closer than this are the same (reprojection noise)
 
 
 @dataclass(frozen=True)
@@ -353,11 +383,13 @@ def make_event(
     ------
     DataError
         See :func:`check_transition`; also for a date before ``last_date``
-        and an empty ``by``.
+        or after the day of ``recorded_at`` (a change still to come is not
+        recorded), and an empty ``by``.
     """
     where = f"{entity} {change.entity_id}"
     if not str(change.by or "").strip():
         raise DataError(f"{where}: say who records the change (--by NAME)")
+    _check_not_future(change.date, recorded_at, where=f"{where}: the change of {change.field}")
     if last_date is not None and change.date < last_date:
         msg = (
             f"{where}: {change.field} last changed on {last_date.isoformat()}; a change dated "
@@ -453,15 +485,37 @@ def apply_event(park: Park, event: Event) -> Park:
 
 
 def park_as_of(park: Park, day: dt.date) -> Park:
-    """The park as it was on ``day``, by its event log.
+    """The park as it was on ``day``, by its event log and its dated fields.
 
     The value of a field on ``day`` is the ``to`` of its last event effective
     on or before ``day``; with none, the ``from`` of its first event after
     ``day``; with no event at all, the stored value. A parcel's
     ``status_date`` becomes the date of its last status or step event on or
     before ``day`` (None when it has events, all later). The log keeps the
-    events up to ``day``. Geometry, other fields, targets and allocations are
-    as stored: they have no history.
+    events up to ``day``. Every other dated field is honoured too:
+
+    - a project whose ``signed_on`` is after ``day`` was not signed then: its
+      stage becomes blank (not known on that day) unless its stage has events
+      or is ``negotiating``; :func:`parkgis.land.reserve.reserve_projects`
+      lists it as ``not_yet_signed``;
+    - an allocation whose ``allocated_on`` is after ``day`` is left out;
+    - a parcel without status events whose ``status_date`` is after ``day``
+      is refused: its status before that date is not known.
+
+    A parcel's other fields (:data:`ATTRIBUTE_FIELDS`) follow their events
+    the same way. Its boundary on ``day`` is the version of
+    ``park.versions`` valid then (``valid_from`` ≤ ``day`` < ``valid_to``),
+    else the stored one. A parcel is in the park on ``day`` by its last
+    ``added``/``retired`` event on or before ``day`` (with none, by the first
+    one after: out if it was added later, in if it was retired later):
+    retired parcels (``park.retired``) come back before their retirement and
+    parcels added later leave. Targets are as stored.
+
+    Raises
+    ------
+    DataError
+        For a parcel whose status on ``day`` cannot be told, and for a
+        ``signed_on``, ``allocated_on`` or ``status_date`` that is not a date.
 
     Examples
     --------
@@ -479,14 +533,18 @@ def park_as_of(park: Park, day: dt.date) -> Park:
     'acquired'
     """
     events = _sorted(events_of(park.events))
-    if not events:
-        return park
     tables = {t: getattr(park, t).copy() for t in ENTITIES.values()}
+    tables["parcels"] = _with_retired(park)
+    numeric = {
+        c for c in tables["parcels"].columns if pd.api.types.is_numeric_dtype(tables["parcels"][c])
+    }
     groups: dict[tuple[str, str, str], list[Event]] = {}
     for e in events:
         groups.setdefault((e.entity, e.entity_id, e.field), []).append(e)
     dated: dict[str, dt.date | None] = {}
     for (entity, entity_id, field), group in groups.items():
+        if field in LIFE_FIELDS:
+            continue
         frame = tables[ENTITIES[entity]]
         rows = _rows(frame, entity, entity_id, missing_ok=True)
         if not rows.any():
@@ -502,6 +560,12 @@ def park_as_of(park: Park, day: dt.date) -> Park:
             seen = dated.get(entity_id)
             dated[entity_id] = max((d for d in (seen, last) if d is not None), default=None)
     parcels = tables["parcels"]
+    for column in numeric:
+        if parcels[column].dtype == object:
+            parcels[column] = pd.to_numeric(parcels[column]).astype("float64")
+    parcels = _present_on(parcels, groups, day, retired=park.retired)
+    parcels = _boundaries_on(parcels, park.versions, day)
+    _check_status_dates(parcels, day, logged=set(dated))
     if dated:
         if "status_date" not in parcels.columns:
             parcels["status_date"] = pd.Series(None, index=parcels.index, dtype=object)
@@ -509,8 +573,164 @@ def park_as_of(park: Park, day: dt.date) -> Park:
         for entity_id, last in dated.items():
             rows = _rows(parcels, "parcel", entity_id, missing_ok=True)
             parcels.loc[rows, "status_date"] = last.isoformat() if last else None
+    staged = {eid for entity, eid, field in groups if entity == "project" and field == "stage"}
+    projects = _unsigned_as_of(tables["projects"], day, logged=staged)
     kept = events_frame([e for e in events_of(park.events) if e.date <= day])
-    return park.replace(parcels=parcels, projects=tables["projects"], events=kept)
+    allocations = _allocations_as_of(park.allocations, day)
+    return park.replace(parcels=parcels, projects=projects, allocations=allocations, events=kept)
+
+
+def _with_retired(park: Park) -> pd.DataFrame:
+    """Today's parcels, then the retired ones (without ``retired_on``)."""
+    parcels = park.parcels.copy()
+    if park.retired is None or not len(park.retired):
+        return parcels
+    here = {id_text(v) for v in parcels["parcel_id"].tolist()}
+    back = park.retired[[id_text(v) not in here for v in park.retired["parcel_id"].tolist()]]
+    back = back.drop(columns=["retired_on"], errors="ignore")
+    if not len(back):
+        return parcels
+    import geopandas as gpd
+
+    back = back.to_crs(parcels.crs) if back.crs != parcels.crs else back
+    both = pd.concat([parcels, back], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry=parcels.geometry.name, crs=parcels.crs)
+
+
+def _present_on(
+    parcels: pd.DataFrame,
+    groups: dict[tuple[str, str, str], list[Event]],
+    day: dt.date,
+    *,
+    retired: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The parcels in the park on ``day``, by their ``added`` and ``retired`` events."""
+    life: dict[str, list[Event]] = {}
+    for (entity, entity_id, field), group in groups.items():
+        if entity == "parcel" and field in ("added", "retired"):
+            life.setdefault(entity_id, []).extend(group)
+    retired_on = {}
+    if retired is not None and "retired_on" in retired.columns:
+        retired_on = {
+            id_text(pid): as_date(on)
+            for pid, on in zip(retired["parcel_id"].tolist(), retired["retired_on"].tolist(),
+                               strict=True)
+        }  # fmt: skip
+    keep = []
+    for pid in (id_text(v) for v in parcels["parcel_id"].tolist()):
+        group = _sorted(life.get(pid, [])) if pid is not None else []
+        before = [e for e in group if e.date <= day]
+        if before:
+            last = before[-1]
+            keep.append(not (last.field == "retired" and last.to == "true"))
+        elif group:
+            first = group[0]
+            keep.append(first.field == "retired" and first.to == "true")
+        else:
+            on = retired_on.get(pid)
+            keep.append(on is None or on > day)
+    mask = np.array(keep, dtype=bool)
+    return parcels if mask.all() else parcels[mask].reset_index(drop=True)
+
+
+def _boundaries_on(parcels: pd.DataFrame, versions: pd.DataFrame | None, day: dt.date) -> Any:
+    """The parcels with the boundary each had on ``day`` (from ``versions``)."""
+    if versions is None or not len(versions) or not len(parcels):
+        return parcels
+    if versions.crs is not None and parcels.crs is not None and versions.crs != parcels.crs:
+        versions = versions.to_crs(parcels.crs)
+    chosen: dict[str, tuple[int, Any]] = {}
+    for row in versions.itertuples(index=False):
+        start = as_date(row.valid_from) if not is_blank(row.valid_from) else None
+        end = as_date(row.valid_to)
+        if (start is None or start <= day) and end is not None and day < end:
+            pid = id_text(row.parcel_id)
+            if pid is not None and (pid not in chosen or chosen[pid][0] < int(row.version)):
+                chosen[pid] = (int(row.version), row.geometry)
+    if not chosen:
+        return parcels
+    out = parcels.copy()
+    ids = [id_text(v) for v in out["parcel_id"].tolist()]
+    geometries = out.geometry.tolist()
+    for k, pid in enumerate(ids):
+        if pid in chosen:
+            geometries[k] = chosen[pid][1]
+    out[out.geometry.name] = type(out.geometry)(geometries, index=out.index, crs=out.crs)
+    return out
+
+
+def _unsigned_as_of(projects: pd.DataFrame, day: dt.date, *, logged: set[str]) -> pd.DataFrame:
+    """Projects signed after ``day`` with a blank stage (unless their stage has events)."""
+    if "signed_on" not in projects.columns or "stage" not in projects.columns:
+        return projects
+    ids = _ids(projects, "project_id")
+    later = np.array(
+        [
+            pid not in logged
+            and stage != "negotiating"
+            and _after(value, day, where=f"project {pid}", what="signed_on")
+            for pid, value, stage in zip(ids, projects["signed_on"], projects["stage"], strict=True)
+        ],
+        dtype=bool,
+    )
+    if not later.any():
+        return projects
+    out = projects.copy()
+    out["stage"] = out["stage"].astype(object).where(~later, None)
+    return out
+
+
+def _allocations_as_of(allocations: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """Allocations made on or before ``day`` (those without ``allocated_on`` are kept)."""
+    if "allocated_on" not in allocations.columns or not len(allocations):
+        return allocations
+    ids = _ids(allocations, "project_id")
+    later = np.array(
+        [
+            _after(value, day, where=f"allocation of project {pid}", what="allocated_on")
+            for pid, value in zip(ids, allocations["allocated_on"], strict=True)
+        ],
+        dtype=bool,
+    )
+    return allocations[~later].reset_index(drop=True) if later.any() else allocations
+
+
+def _check_status_dates(parcels: pd.DataFrame, day: dt.date, *, logged: set[str]) -> None:
+    """Refuse parcels without status events whose ``status_date`` is after ``day``."""
+    if "status_date" not in parcels.columns:
+        return
+    ids = _ids(parcels, "parcel_id")
+    late = [
+        (pid, as_date(value))
+        for pid, value in zip(ids, parcels["status_date"], strict=True)
+        if pid not in logged and _after(value, day, where=f"parcel {pid}", what="status_date")
+    ]
+    if not late:
+        return
+    shown = [f"{pid} ({since})" for pid, since in late]
+    listed = ", ".join(shown[:10]) + (f" and {len(shown) - 10} more" if len(shown) > 10 else "")
+    first = max(since for _, since in late if since is not None).isoformat()
+    msg = (
+        f"the park on {day.isoformat()} cannot be told: parcel(s) {listed} took their "
+        f"acquisition status after that date (status_date), and the park's log has no earlier "
+        f"status for them; give an --as-of on or after {first}"
+    )
+    zh = (
+        f"无法给出 {day.isoformat()} 时的园区状况：地块 {listed} 的征收状态自该日期之后才开始"
+        f"（状态日期），园区日志中没有更早的状态；请使用 {first} 或更晚的 --as-of 日期"
+    )
+    raise DataError(msg, zh=zh)
+
+
+def _after(value: object, day: dt.date, *, where: str, what: str) -> bool:
+    date = as_date(value, where=where, what=what)
+    return date is not None and date > day
+
+
+def _ids(frame: pd.DataFrame, key: str) -> list[str | None]:
+    if key not in frame.columns:
+        return [None] * len(frame)
+    return [id_text(v) for v in frame[key].tolist()]
 
 
 def status_since(park: Park, *, today: dt.date | None = None) -> pd.Series:
@@ -571,19 +791,28 @@ def diff_events(
     recorded_at: str,
     note: str | None = None,
 ) -> tuple[Event, ...]:
-    """The changes of status fields between a park and a newer ledger of it, as events.
+    """Every difference between a park and a newer ledger of it, as events.
 
     Parcels and projects present in both (by id) are compared field by
     field (:data:`FIELDS`, where both tables have the column); each
     difference is an event effective on ``date``, ``forced`` where the chain
-    would have needed ``force``. Events are numbered after ``old``'s log.
+    would have needed ``force``. Then the parcels' lives
+    (:data:`LIFE_FIELDS`): each other field both ledgers have
+    (:data:`ATTRIBUTE_FIELDS`, from/to as text), a changed boundary
+    (``geometry``, version n → n+1), a parcel missing from the new ledger
+    (``retired``), a new one (``added``, or ``retired`` true → false for a
+    retired parcel back), and the splits and merges the new ledger's
+    ``derived_from`` column names (the id(s) each new parcel was made from).
+    Events are numbered after ``old``'s log.
 
     Raises
     ------
     DataError
-        For a new value that is not a known term, or a ``date`` before the
-        last logged change of a field that changed.
+        For a new value that is not a known term, a ``date`` after the day of
+        ``recorded_at``, or a ``date`` before the last logged change of a
+        field that changed.
     """
+    _check_not_future(date, recorded_at, where="the update of the park")
     events: list[Event] = []
     problems: list[str] = []
     seq = _max_seq(old.events) + 1
@@ -620,10 +849,145 @@ def diff_events(
                           note=_text(note), forced=kind in NEEDS_FORCE, seq=seq)
                 )  # fmt: skip
                 seq += 1
+    life = _life_events(old, new, date=date, by=by, recorded_at=recorded_at, note=_text(note),
+                        seq=seq, problems=problems)  # fmt: skip
+    events.extend(life)
     if problems:
         listed = "; ".join(problems[:20])
         raise DataError(f"{len(problems)} change(s) cannot be recorded as events: {listed}")
     return tuple(events)
+
+
+def same_geometry(a: Any, b: Any) -> bool:
+    """Whether two boundaries are the same, but for reprojection noise (1e-11 relative).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> a = box(0, 0, 1, 1)
+    >>> same_geometry(a, box(0, 0, 1, 1 + 1e-13)), same_geometry(a, None)
+    (True, False)
+    """
+    import shapely
+
+    if a is None or b is None:
+        return a is None and b is None
+    if a.is_empty or b.is_empty:
+        return bool(a.is_empty and b.is_empty)
+    scale = max(1.0, *(abs(v) for v in a.bounds))
+    return bool(shapely.equals_exact(a, b, tolerance=scale * _TOLERANCE))
+
+
+def _life_events(
+    old: Park,
+    new: Park,
+    *,
+    date: dt.date,
+    by: str,
+    recorded_at: str,
+    note: str | None,
+    seq: int,
+    problems: list[str],
+) -> list[Event]:
+    """Attribute, boundary, retirement, addition, split and merge events of the parcels."""
+    before, after = old.parcels, new.parcels
+    if "parcel_id" not in before.columns or "parcel_id" not in after.columns:
+        return []
+    old_ids = [id_text(v) for v in before["parcel_id"].tolist()]
+    new_ids = [id_text(v) for v in after["parcel_id"].tolist()]
+    if len(set(old_ids)) < len(old_ids) or len(set(new_ids)) < len(new_ids) or None in new_ids:
+        return []  # ids that do not key the parcels: validate lists them
+    at = {pid: i for i, pid in enumerate(old_ids)}
+    out: list[Event] = []
+
+    def add(eid: str, field: str, was: str | None, now: str | None, text: str | None) -> None:
+        nonlocal seq
+        last = _last_date(old.events, "parcel", eid, field)
+        if last is not None and date < last:
+            problems.append(f"parcel {eid}: {field} last changed on {last.isoformat()}, "
+                            f"after {date.isoformat()}")  # fmt: skip
+            return
+        out.append(Event("parcel", eid, field, was, now, date, recorded_at, by, note=text, seq=seq))
+        seq += 1
+
+    counts: dict[str, int] = {}
+    if old.versions is not None and len(old.versions):
+        for pid in old.versions["parcel_id"].tolist():
+            counts[str(pid)] = counts.get(str(pid), 0) + 1
+    shared = [c for c in ATTRIBUTE_FIELDS if c in before.columns and c in after.columns]
+    old_geoms, new_geoms = before.geometry.tolist(), after.geometry.tolist()
+    for j, pid in enumerate(new_ids):
+        i = at.get(pid)
+        if i is None or pid is None:
+            continue
+        for field in shared:
+            was, now = _value_text(before[field].iloc[i]), _value_text(after[field].iloc[j])
+            if was != now:
+                add(pid, field, was, now, note)
+        if not same_geometry(old_geoms[i], new_geoms[j]):
+            version = counts.get(pid, 0) + 1
+            add(pid, "geometry", str(version), str(version + 1), note)
+    parents = _derived_from(after, new_ids)
+    children: dict[str, list[str]] = {}
+    for child, sources in parents.items():
+        if len(sources) == 1:
+            children.setdefault(sources[0], []).append(child)
+    merged_into: dict[str, str] = {}
+    for child, sources in parents.items():
+        if len(sources) > 1:
+            add(child, "merge", ",".join(sources), child, note)
+            merged_into.update({s: child for s in sources})
+    for source, kids in children.items():
+        if len(kids) > 1 or source not in new_ids:
+            add(source, "split", source, ",".join(kids), note)
+    gone = [pid for pid in old_ids if pid is not None and pid not in set(new_ids)]
+    for pid in gone:
+        why = (
+            f"merged into {merged_into[pid]}"
+            if pid in merged_into
+            else f"split into {','.join(children[pid])}"
+            if pid in children
+            else "not in the new ledger"
+        )
+        add(pid, "retired", None, "true", f"{why}; {note}" if note else why)
+    retired = set()
+    if old.retired is not None and len(old.retired):
+        retired = {id_text(v) for v in old.retired["parcel_id"].tolist()}
+    for pid in new_ids:
+        if pid in at or pid is None:
+            continue
+        if pid in retired:
+            add(pid, "retired", "true", "false", note)
+        else:
+            add(pid, "added", None, "true", note)
+    return out
+
+
+def _derived_from(parcels: pd.DataFrame, ids: list[str | None]) -> dict[str, list[str]]:
+    """The parcels each new parcel was made from (``derived_from``: ids, comma-separated)."""
+    if "derived_from" not in parcels.columns:
+        return {}
+    out = {}
+    for pid, value in zip(ids, parcels["derived_from"].tolist(), strict=True):
+        text = _text(value)
+        if pid is None or text is None:
+            continue
+        sources = [s.strip() for s in text.replace("，", ",").replace("、", ",").split(",")]
+        sources = [s for s in sources if s and s != pid]
+        if sources:
+            out[pid] = sources
+    return out
+
+
+def _value_text(value: object) -> str | None:
+    """A field's value as an event's from/to: None for blank, 150.0 as 150.0, text as is."""
+    if is_blank(value):
+        return None
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return value.isoformat()[:10]
+    return str(value).strip()
 
 
 def events_frame(events: Iterable[Event]) -> pd.DataFrame:
@@ -668,12 +1032,12 @@ def read_events_frame(frame: pd.DataFrame, *, where: str) -> pd.DataFrame:
         if entity not in ENTITIES:
             problems.append(f"{place}: entity {entity!r} is not parcel or project")
             continue
-        if field not in FIELDS[entity]:
+        if field not in _LOGGED[entity]:
             problems.append(f"{place}: field {field!r} has no history for a {entity}")
             continue
         for column in ("from", "to"):
             value = _text(row[column])
-            if value is not None and value not in _vocab(field).codes:
+            if field in _VOCABS and value is not None and value not in _vocab(field).codes:
                 problems.append(f"{place}: {column} {value!r} is not a {field} code")
         forced = _text(row["forced"])
         if forced not in (None, "True", "False", "true", "false", "1", "0"):
@@ -701,6 +1065,28 @@ def read_events_frame(frame: pd.DataFrame, *, where: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _check_not_future(date: dt.date, recorded_at: str, *, where: str) -> None:
+    """Refuse a change dated after the day it is recorded: it has not happened yet."""
+    try:
+        today = dt.date.fromisoformat(str(recorded_at)[:10])
+    except ValueError:
+        raise DataError(f"recorded_at {recorded_at!r} is not an ISO 8601 time") from None
+    if date <= today:
+        return
+    msg = (
+        f"{where} is dated {date.isoformat()}, after today ({today.isoformat()}): a recorded "
+        f"change must already have happened. Give its effective date, {today.isoformat()} or "
+        f"earlier, with --date; a date still to come belongs in expected_acquisition, or is "
+        f"recorded when it comes"
+    )
+    zh = (
+        f"{where} 的日期为 {date.isoformat()}，晚于今天（{today.isoformat()}）：记录的变更必须"
+        f"已经发生。请用 --date 填写实际生效日期（{today.isoformat()} 或更早）；尚未到来的日期"
+        f"请填在预计征收完成（expected_acquisition）中，或到时再记录"
+    )
+    raise DataError(msg, zh=zh)
 
 
 def _vocab(field: str) -> Vocabulary:

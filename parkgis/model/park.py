@@ -14,7 +14,14 @@ import pandas as pd
 
 from parkgis.model.schema import TABLES, ValueIssue
 
-__all__ = ["EVENT_COLUMNS", "Manifest", "Park", "empty_events", "empty_table"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "VERSION_COLUMNS",
+    "Manifest",
+    "Park",
+    "empty_events",
+    "empty_table",
+]
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,14 @@ class Park:
     (see :mod:`parkgis.model.history`)."""
     value_issues: tuple[ValueIssue, ...] = ()
     """Values the reader could not understand, kept as written (see validate)."""
+    retired: gpd.GeoDataFrame | None = None
+    """Parcels retired from the park (columns of ``parcels`` plus ``retired_on``):
+    out of today's park, shown ``--as-of`` a date before their retirement; None
+    when the store keeps none (see :mod:`parkgis.model.history`)."""
+    versions: gpd.GeoDataFrame | None = None
+    """Earlier geometries of parcels (:data:`VERSION_COLUMNS`), each valid from
+    ``valid_from`` (None: since the parcel was first recorded) to ``valid_to``;
+    the current geometry is the one in ``parcels``. None when there are none."""
 
     @property
     def name(self) -> str:
@@ -109,6 +124,12 @@ EVENT_COLUMNS = (
 )
 """Columns of a park's event log: ``seq`` (int, order of recording), ``forced``
 (bool), the others text or None; ``date`` is the effective ``YYYY-MM-DD``."""
+
+
+VERSION_COLUMNS = ("parcel_id", "version", "valid_from", "valid_to", "seq")
+"""Columns of a park's ``parcel_versions`` (besides the geometry): the parcel, the
+version number (1 for its first geometry), the dates it was valid (``valid_to``
+is the date of the ``geometry`` event, number ``seq``, that replaced it)."""
 
 
 def empty_events() -> pd.DataFrame:

@@ -86,7 +86,11 @@ class Vocabulary:
                 other = self._index.get(norm)
                 if other is not None and other.code != term.code:
                     msg = f"vocabulary {self.name}: {key!r} names both {other.code} and {term.code}"
-                    raise ValueError(msg)
+                    zh = (
+                        f"术语表 {self.name}（{self.title_zh}）：{key!r} 同时指 {other.code} 和 "
+                        f"{term.code}；请在 vocab.toml 中只保留一个"
+                    )
+                    raise VocabularyError(msg, zh=zh)
                 self._index[norm] = term
 
     def __iter__(self) -> Iterator[Term]:
@@ -108,7 +112,7 @@ class Vocabulary:
         _check_lang(lang)
         return self.title_zh if lang == "zh" else self.title_en
 
-    def term(self, value: str, *, where: str = "") -> Term:
+    def term(self, value: str, *, where: str = "", where_zh: str = "") -> Term:
         """Find the term for a code, label or alias.
 
         Parameters
@@ -118,6 +122,9 @@ class Vocabulary:
         where
             Where the value was found, for the error message, e.g.
             ``"parcels row parcel_id=P-017"``.
+        where_zh
+            The same in Chinese, for the Chinese message (``where`` if not
+            given), e.g. ``"地块 parcel_id=P-017"``.
 
         Raises
         ------
@@ -132,12 +139,30 @@ class Vocabulary:
                 f"{self.name} {value!r}{place} is not a known term; expected one of: "
                 f"{accepted} (or an alias listed in parkgis/model/vocab.toml)"
             )
-            raise VocabularyError(msg)
+            place_zh = f"（{where_zh or where}）" if where_zh or where else " "
+            accepted_zh = "、".join(f"{t.code}/{t.zh}" for t in self.terms)
+            zh = (
+                f"{self.title_zh} {value!r}{place_zh}不是已知术语；应为以下之一：{accepted_zh}"
+                f"（或 parkgis/model/vocab.toml 中列出的别名）"
+            )
+            raise VocabularyError(msg, zh=zh)
         return found
 
-    def code(self, value: str, *, where: str = "") -> str:
-        """Return the canonical code for a code, label or alias."""
-        return self.term(value, where=where).code
+    def code(self, value: str, *, where: str = "", where_zh: str = "") -> str:
+        """Return the canonical code for a code, label or alias.
+
+        Examples
+        --------
+        >>> from parkgis.model.vocab import ACQUISITION
+        >>> ACQUISITION.code("已征收")
+        'acquired'
+        >>> try:
+        ...     ACQUISITION.code("征收", where="parcels row parcel_id=P-017")
+        ... except VocabularyError as err:
+        ...     print(err.text("zh").split("；")[0])
+        征收状态 '征收'（parcels row parcel_id=P-017）不是已知术语
+        """
+        return self.term(value, where=where, where_zh=where_zh).code
 
     def label(self, value: str, *, lang: str = "zh") -> str:
         """Return the label of a term in ``lang``."""
@@ -159,7 +184,10 @@ def _normalise(value: str) -> str:
 
 def _check_lang(lang: str) -> None:
     if lang not in LANGS:
-        raise VocabularyError(f"language {lang!r} is not supported; use one of {LANGS}")
+        raise VocabularyError(
+            f"language {lang!r} is not supported; use one of {LANGS}",
+            zh=f"不支持语言 {lang!r}；请使用 {'、'.join(LANGS)} 之一",
+        )
 
 
 def _load() -> dict[str, Vocabulary]:

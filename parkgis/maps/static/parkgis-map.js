@@ -473,6 +473,9 @@
       }
       box.appendChild(extra);
       box.appendChild(el("div", "parkgis-legend-note", data.legend.note));
+      (data.legend.notes || []).forEach(function (n) {
+        box.appendChild(el("div", "parkgis-legend-note parkgis-legend-warning", n));
+      });
       return box;
     });
     legend.addTo(map);

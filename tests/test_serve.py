@@ -1,0 +1,417 @@
+"""``parkgis serve`` under Starlette's TestClient, and ``parkgis users``.
+
+A small park (four 100 m squares, a hostile name and a template-looking name,
+a private owner field) in a GeoPackage, with an editor, a viewer and an
+admin. :func:`running_server` runs the app on uvicorn on 127.0.0.1 for the
+browser and load tests (tests/test_serve_browser.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("starlette", reason="the serve extra is not installed")
+
+from starlette.testclient import TestClient
+
+from parkgis.check.reading import read_checked
+from parkgis.cli import cli
+from parkgis.io.store import create_park, read_park, write_park
+from parkgis.serve.app import create_app
+from parkgis.serve.users import add_user, authenticate, list_users
+from tests.test_maps import TEMPLATE, XSS, make_park
+
+PASSWORDS = {"editor1": "pass-editor-1", "viewer1": "pass-viewer-1", "admin1": "pass-admin-1"}
+OWNER = "张三丰"
+
+
+def small_park(path: Path) -> Path:
+    """The park of these tests, with its three users."""
+    park = make_park(
+        ["unacquired", "acquiring", "acquired", "leveled"],
+        names=[XSS, TEMPLATE, "普通地块", "另一块"],
+        extra={"owner_name": [OWNER, "李四", "王五", "赵六"]},
+        private=("owner_name",),
+    )
+    create_park(park, path)
+    for name, role in (("editor1", "editor"), ("viewer1", "viewer"), ("admin1", "admin")):
+        add_user(path, name, PASSWORDS[name], role=role)
+    return path
+
+
+@pytest.fixture
+def park_file(tmp_path: Path) -> Path:
+    return small_park(tmp_path / "tiny.gpkg")
+
+
+@pytest.fixture
+def app(park_file: Path):
+    return create_app(park_file, poll_seconds=0.5)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, name: str, password: str | None = None, *, root: str = "") -> int:
+    token = csrf_of(client.get(f"{root}/login").text)
+    response = client.post(
+        f"{root}/login",
+        data={"csrf": token, "username": name, "password": password or PASSWORDS[name]},
+        follow_redirects=False,
+    )
+    return response.status_code
+
+
+def client_as(app, name: str | None) -> TestClient:
+    client = TestClient(app)
+    if name is not None:
+        assert sign_in(client, name) == 303
+    return client
+
+
+def history(park: Path, entity_id: str | None = None) -> list[dict]:
+    args = ["history", *([entity_id] if entity_id else []), "--park", str(park), "--format", "json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def edit(client: TestClient, pid: str, **form: str):
+    token = csrf_of(client.get(f"/parcel/{pid}").text)
+    data = {"csrf": token, "field": "acquisition_status", "value": "acquiring",
+            "date": "2024-03-01", "note": "会议纪要", **form}  # fmt: skip
+    return client.post(f"/parcel/{pid}/status", data=data, follow_redirects=False)
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+def test_anonymous_is_sent_to_sign_in(app):
+    client = TestClient(app)
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+    assert client.get("/api/summary").status_code == 401
+
+
+def test_sign_in_sets_a_safe_cookie(app):
+    client = TestClient(app)
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"csrf": token, "username": "editor1", "password": PASSWORDS["editor1"]},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "samesite=lax" in cookie.lower()
+    assert PASSWORDS["editor1"] not in cookie
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "editor1" in page.text
+    assert page.headers["x-frame-options"] == "SAMEORIGIN"
+
+
+def test_wrong_password_then_rate_limit(app):
+    client = TestClient(app)
+    for _ in range(5):
+        assert sign_in(client, "editor1", "wrong-password") == 401
+    # the sixth try is refused even with the right password
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"csrf": token, "username": "editor1", "password": PASSWORDS["editor1"]},
+        follow_redirects=False,
+    )
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_rate_limit_per_address_across_names(app):
+    client = TestClient(app)
+    for i in range(5):
+        assert sign_in(client, f"nobody{i}", "wrong-password") == 401
+    assert sign_in(client, "viewer1") == 429
+
+
+def test_login_needs_csrf(app):
+    client = TestClient(app)
+    client.get("/login")
+    response = client.post(
+        "/login",
+        data={"username": "editor1", "password": PASSWORDS["editor1"]},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+
+
+def test_next_never_leaves_the_app(app):
+    client = TestClient(app)
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={
+            "csrf": token,
+            "username": "viewer1",
+            "password": PASSWORDS["viewer1"],
+            "next": "//evil.example/",
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/"
+
+
+# --------------------------------------------------------------------------- edits
+
+
+def test_edit_is_recorded_with_the_user(app, park_file):
+    client = client_as(app, "editor1")
+    response = edit(client, "T-01", note="征收预公告 <b>x</b>", evidence="元府征预〔2024〕3号")
+    assert response.status_code == 303, response.text
+    events = history(park_file, "T-01")
+    assert len(events) == 1
+    event = events[0]
+    assert (event["field"], event["from"], event["to"]) == (
+        "acquisition_status", "unacquired", "acquiring",
+    )  # fmt: skip
+    assert event["by"] == "editor1"
+    assert event["date"] == "2024-03-01"
+    assert event["note"] == "征收预公告 <b>x</b>"
+    page = client.get(response.headers["location"]).text
+    assert "征收中" in page
+    assert "征收预公告 &lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_edit_without_csrf_is_refused(app, park_file):
+    client = client_as(app, "editor1")
+    data = {"field": "acquisition_status", "value": "acquiring", "date": "2024-03-01",
+            "note": "x"}  # fmt: skip
+    assert client.post("/parcel/T-01/status", data=data).status_code == 403
+    data["csrf"] = "forged"
+    assert client.post("/parcel/T-01/status", data=data).status_code == 403
+    assert history(park_file) == []
+
+
+def test_viewer_cannot_edit(app, park_file):
+    client = client_as(app, "viewer1")
+    page = client.get("/parcel/T-01").text
+    assert 'id="edit"' not in page
+    response = edit(client, "T-01")
+    assert response.status_code == 403
+    assert history(park_file) == []
+
+
+def test_edit_checks_date_note_and_chain(app, park_file):
+    client = client_as(app, "editor1")
+    assert edit(client, "T-01", date="2999-01-01").status_code == 400
+    assert edit(client, "T-01", note="  ").status_code == 400
+    refused = edit(client, "T-01", value="supplied")  # a skip along the chain
+    assert refused.status_code == 400
+    assert "error" in refused.text
+    assert history(park_file) == []
+
+
+def test_public_reads_but_never_edits(park_file):
+    app = create_app(park_file, public=True)
+    client = TestClient(app)
+    assert client.get("/").status_code == 200
+    page = client.get("/parcel/T-01").text
+    assert OWNER not in page
+    assert 'id="edit"' not in page
+    token = csrf_of(client.get("/login").text)
+    data = {"csrf": token, "field": "acquisition_status", "value": "acquiring",
+            "date": "2024-03-01", "note": "x"}  # fmt: skip
+    assert client.post("/parcel/T-01/status", data=data).status_code == 403
+    assert history(park_file) == []
+
+
+# --------------------------------------------------------------------------- what is shown
+
+
+def test_private_fields_only_for_admin(app):
+    viewer, admin = client_as(app, "viewer1"), client_as(app, "admin1")
+    for path in ("/parcel/T-01", "/search?q=T-01", "/map.html", "/figures/area.csv"):
+        assert OWNER not in viewer.get(path).text, path
+    assert viewer.get("/search?q=张三").text.count("/parcel/") == 0
+    assert OWNER in admin.get("/parcel/T-01").text
+    assert "/parcel/T-01" in admin.get("/search?q=张三").text
+
+
+@pytest.mark.parametrize("path", ["/parcel/T-01", "/search?q=T-0", "/map.html", "/figures/area"])
+def test_hostile_names_are_inert(app, path):
+    html = client_as(app, "viewer1").get(path).text
+    assert "<img src=x onerror" not in html
+    if path != "/map.html":  # the map keeps names in its JSON data (tests/test_maps.py)
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_template_text_is_shown_as_written(app):
+    html = client_as(app, "viewer1").get("/parcel/T-02").text
+    assert TEMPLATE in html
+
+
+def test_search_by_id_name_and_project(app):
+    client = client_as(app, "viewer1")
+    assert "/parcel/T-03" in client.get("/search?q=普通").text
+    found = client.get("/search?q=t-04", headers={"accept": "application/json"}).json()
+    assert [r["parcel_id"] for r in found["results"]] == ["T-04"]
+
+
+def test_summary_and_problems_are_the_reading(app, park_file):
+    client = client_as(app, "viewer1")
+    summary = client.get("/api/summary").json()
+    reading = read_checked(read_park(park_file))
+    assert sum(r["count"] for r in summary["summary"]) == len(reading.measured.parcels)
+    assert sum(r["mu"] for r in summary["summary"]) == pytest.approx(
+        float(reading.area_mu.sum()), abs=0.05
+    )
+    again = client.get("/api/summary", headers={"if-none-match": f'"{summary["version"]}"'})
+    assert again.status_code == 304
+    assert client.get("/problems").status_code == 200
+
+
+def test_version_moves_on_after_an_edit(app):
+    viewer, editor = client_as(app, "viewer1"), client_as(app, "editor1")
+    before = viewer.get("/api/version").json()["version"]
+    assert edit(editor, "T-01").status_code == 303
+    after = viewer.get("/api/version").json()
+    assert after["version"] != before
+    rows = {r["code"]: r["count"] for r in viewer.get("/api/summary").json()["summary"]}
+    assert rows["acquiring"] == 2
+
+
+@pytest.mark.parametrize("command", ["gaps", "targets", "enforce"])
+def test_figures_csv_is_the_cli_csv(app, park_file, command):
+    client = client_as(app, "viewer1")
+    web = client.get(f"/figures/{command}.csv").content.decode("utf-8")
+    result = CliRunner().invoke(cli, [command, str(park_file), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert web.lstrip("\ufeff").splitlines() == result.stdout.lstrip("\ufeff").splitlines()
+
+
+@pytest.mark.parametrize("code", ["area", "reserve", "gaps", "targets", "enforce"])
+def test_figures_pages_and_workbooks(app, code):
+    client = client_as(app, "viewer1")
+    assert client.get(f"/figures/{code}").status_code == 200
+    workbook = client.get(f"/figures/{code}.xlsx")
+    assert workbook.status_code == 200
+    assert workbook.content[:2] == b"PK"
+    english = client.get(f"/figures/{code}?lang=en").text
+    assert '<html lang="en">' in english
+
+
+def test_briefing_downloads(app):
+    client = client_as(app, "viewer1")
+    html = client.get("/brief/download?format=html&parcels=T-03")
+    assert html.status_code == 200
+    assert "attachment" in html.headers["content-disposition"]
+    assert OWNER not in html.text
+
+
+def test_root_path_behind_a_proxy(park_file):
+    app = create_app(park_file, root_path="/park")
+    client = TestClient(app)
+    for prefix in ("/park", ""):  # a proxy that keeps the prefix, and one that strips it
+        page = client.get(f"{prefix}/login")
+        assert page.status_code == 200
+        assert 'action="/park/login"' in page.text
+    assert sign_in(client, "viewer1", root="/park") == 303
+    assert 'src="/park/map.html' in client.get("/park/").text
+
+
+# --------------------------------------------------------------------------- users
+
+
+def test_users_commands(tmp_path):
+    park = tmp_path / "p.gpkg"
+    create_park(make_park(["unacquired"]), park)
+    runner = CliRunner()
+    secret = "hunter2-but-longer"
+    added = runner.invoke(
+        cli, ["users", "add", str(park), "王工", "--role", "editor", "--password-stdin"],
+        input=secret + "\n",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert secret not in added.output
+    listed = runner.invoke(cli, ["users", "list", str(park)])
+    assert "王工\teditor" in listed.output
+    assert secret.encode() not in park.read_bytes()
+    assert authenticate(park, "王工", secret) is not None
+    changed = runner.invoke(
+        cli, ["users", "passwd", str(park), "王工", "--role", "admin", "--password-stdin"],
+        input="another-password\n",
+    )  # fmt: skip
+    assert changed.exit_code == 0, changed.output
+    assert authenticate(park, "王工", secret) is None
+    assert authenticate(park, "王工", "another-password").role == "admin"
+    short = runner.invoke(cli, ["users", "add", str(park), "x", "--password-stdin"], input="abc\n")
+    assert short.exit_code != 0
+    removed = runner.invoke(cli, ["users", "remove", str(park), "王工"])
+    assert removed.exit_code == 0
+    assert list_users(park) == []
+    # the park is still a park that every command reads
+    assert len(read_park(park).parcels) == 1
+
+
+def test_users_refused_in_a_park_folder(tmp_path):
+    folder = tmp_path / "old"
+    write_park(make_park(["unacquired"]), folder)
+    result = CliRunner().invoke(
+        cli, ["users", "add", str(folder), "a", "--password-stdin"], input="long-enough-1\n"
+    )
+    assert result.exit_code != 0
+    assert "parkgis copy" in result.output
+
+
+def test_serve_refuses_a_park_without_users(tmp_path):
+    park = tmp_path / "p.gpkg"
+    create_park(make_park(["unacquired"]), park)
+    result = CliRunner().invoke(cli, ["serve", str(park)])
+    assert result.exit_code != 0
+    assert "users add" in result.output
+
+
+# --------------------------------------------------------------------------- a real server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_server(app) -> Iterator[str]:
+    """Run ``app`` on uvicorn on 127.0.0.1 (a free port) in a thread; yield its base URL."""
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            access_log=False, lifespan="off")  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
