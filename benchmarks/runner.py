@@ -27,12 +27,16 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import bench_commands
 from benchmarks.tasks import CACHE, WAYS, prepare_park, run_job
 
 __all__ = ["TASKS", "main", "parse_sizes"]
 
 HERE = Path(__file__).resolve().parent
-TASKS = ("read", "measure", "validate", "buildable", "reserve", "map", "push", "status_set")
+TASKS = (
+    *("read", "measure", "validate", "buildable", "reserve", "map", "push", "status_set"),
+    *bench_commands.WAYS,  # whole commands: benchmarks/bench_commands.py
+)
 _NET_TOLERANCE_MU = 1e-6  # parkgis and the overlay must agree on every parcel's net area
 _GEOD_TOLERANCE = 1e-4  # parkgis against pyproj.Geod, relative
 _MEASURE_SLOWDOWN = 1.2  # measuring may take at most this times project-then-planar
@@ -45,6 +49,7 @@ _PLAIN_LABELS = {
     "overlay": "geopandas.overlay",
     "explore": "GeoDataFrame.explore (first paint)",
     "insert": "row-by-row INSERT",
+    **bench_commands.LABELS,
 }
 
 
@@ -334,8 +339,8 @@ def _mb(value: float | None) -> float | None:
 
 
 def targets(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Whether the ratios of issue 7 points 2 and 3 hold in these records."""
-    out: dict[str, dict[str, Any]] = {}
+    """Whether the ratios of issue 7 points 2 and 3 (and of issue 14) hold in these records."""
+    out: dict[str, dict[str, Any]] = bench_commands.targets(records)
     for r in records:
         s = r.get("seconds", {})
         if r["task"] == "measure" and "parkgis" in s and "planar" in s and r["parcels"] >= 10**6:
@@ -474,6 +479,8 @@ def _check_text(r: dict[str, Any]) -> str:
         return "[red]" + "; ".join(f"{w}: {e}" for w, e in r["errors"].items()) + "[/red]"
     c = r.get("check", {})
     task = r["task"]
+    if task in bench_commands.WAYS:
+        return bench_commands.check_text(r)
     if task == "measure" and "max_rel_parkgis_vs_geod" in c:
         return (
             f"vs Geod: parkgis {c['max_rel_parkgis_vs_geod']:.1e}, "

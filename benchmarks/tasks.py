@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from benchmarks import bench_commands
+
 __all__ = ["CACHE", "WAYS", "cache_paths", "prepare_park", "run_job"]
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +48,7 @@ WAYS: dict[str, tuple[str, ...]] = {
     "buildable": ("parkgis", "overlay"),
     "reserve": ("parkgis", "overlay"),
     "push": ("parkgis", "insert"),  # benchmarks/bench_postgis.py
+    **bench_commands.WAYS,  # whole commands: benchmarks/bench_commands.py
     "status_set": ("parkgis", "rewrite"),  # benchmarks/bench_status.py
 }
 """Each task's ways: parkgis first, then the plain ways it is compared with."""
@@ -131,6 +134,9 @@ def _way(task: str, way: str, park: Any, folder: Path) -> tuple[_Call, _Check]:
     """The timed call (``small=True``: the warm-up) and what to keep of its result."""
     if task == "read":
         return _read(way, folder)
+    if task in bench_commands.WAYS:
+        small_folder = Path(prepare_park(1_000, folder.parent)["folder"])
+        return bench_commands.command_way(task, way, folder, small_folder)
     small = park.replace(parcels=park.parcels.head(100))
     pick = {True: small, False: park}
     if task == "measure":

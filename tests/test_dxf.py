@@ -125,7 +125,8 @@ def test_closed_polylines_on_two_layers_need_the_layer(tmp_path):
         (f"{tmp_path / 'two_layers.dxf'}:JZX", None),
         (tmp_path / "two_layers.dxf", "JZX"),
     ):
-        report = import_sources([spec], tmp_path / f"park{layer}.gpkg", crs="EPSG:4544", layer=layer)
+        out = tmp_path / f"park{layer}.gpkg"
+        report = import_sources([spec], out, crs="EPSG:4544", layer=layer)
         assert report.park.parcels["parcel_id"].tolist() == ["GY-001"]
 
 

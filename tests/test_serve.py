@@ -4,6 +4,12 @@ A small park (four 100 m squares, a hostile name and a template-looking name,
 a private owner field) in a GeoPackage, with an editor, a viewer and an
 admin. :func:`running_server` runs the app on uvicorn on 127.0.0.1 for the
 browser and load tests (tests/test_serve_browser.py).
+
+Test-only: the autouse fixture :func:`fast_argon2` hashes the passwords of
+NEW users with the smallest argon2 parameters (by monkeypatching
+``parkgis.serve.users._NEW_HASH_OPTIONS``), so that these tests do not spend
+their time in argon2; users' defaults and the verification of stored hashes
+are untouched.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -30,6 +37,18 @@ from parkgis.io.store import create_park, read_park, write_park
 from parkgis.serve.app import create_app
 from parkgis.serve.users import add_user, authenticate, list_users
 from tests.test_maps import TEMPLATE, XSS, make_park
+
+
+@pytest.fixture(autouse=True)
+def fast_argon2(monkeypatch):
+    """Hash new passwords with argon2's smallest parameters (tests only, see the docstring)."""
+    from parkgis.serve import users
+
+    monkeypatch.setattr(
+        users, "_NEW_HASH_OPTIONS", {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+    )
+    monkeypatch.setattr(users, "_DUMMY", [])
+
 
 PASSWORDS = {"editor1": "pass-editor-1", "viewer1": "pass-viewer-1", "admin1": "pass-admin-1"}
 OWNER = "张三丰"
@@ -239,6 +258,108 @@ def test_public_reads_but_never_edits(park_file):
     assert history(park_file) == []
 
 
+def post_form(client: TestClient, pid: str, action: str, **form: str):
+    token = csrf_of(client.get(f"/parcel/{pid}").text)
+    data = {"csrf": token, "date": "2024-03-01", "note": "会议纪要", **form}
+    return client.post(f"/parcel/{pid}/{action}", data=data, follow_redirects=False)
+
+
+def test_assign_a_parcel_to_a_project(tmp_path):
+    park_file = tmp_path / "projects.gpkg"
+    projects = ["PJ-1", "PJ-2"]
+    table = pd.DataFrame({"project_id": projects, "name": ["新材料", "<b>物流</b>"],
+                          "stage": ["signed", "signed"]})  # fmt: skip
+    create_park(make_park(["unacquired"] * 4, projects=table), park_file)
+    for name, role in (("editor1", "editor"), ("viewer1", "viewer")):
+        add_user(park_file, name, PASSWORDS[name], role=role)
+    app = create_app(park_file)
+    client = client_as(app, "editor1")
+    assert "&lt;b&gt;物流&lt;/b&gt;" in client.get("/parcel/T-03").text
+    assert f'<option value="{projects[0]}">' in client.get("/parcel/T-03").text
+    response = post_form(client, "T-03", "project", project_id=projects[0])
+    assert response.status_code == 303, response.text
+    [event] = history(park_file, "T-03")
+    assert (event["field"], event["to"], event["by"]) == ("project_id", projects[0], "editor1")
+    assert (
+        read_park(park_file).parcels.set_index("parcel_id").loc["T-03", "project_id"]
+        == (projects[0])
+    )
+    assert post_form(client, "T-03", "project", project_id="NO-SUCH").status_code == 400
+    assert post_form(client, "T-03", "project", project_id=projects[0]).status_code == 400
+    viewer = client_as(app, "viewer1")
+    assert post_form(viewer, "T-04", "project", project_id=projects[0]).status_code == 403
+    assert len(history(park_file)) == 1
+
+
+def test_retire_a_parcel(app, park_file):
+    client = client_as(app, "editor1")
+    assert post_form(client, "T-04", "retire").status_code == 400  # not confirmed
+    response = post_form(client, "T-04", "retire", confirm="1")
+    assert response.status_code == 303, response.text
+    [event] = history(park_file, "T-04")
+    assert (event["field"], event["to"], event["by"]) == ("retired", "true", "editor1")
+    park = read_park(park_file, private=True)
+    assert "T-04" not in park.parcels["parcel_id"].tolist()
+    assert park.retired["parcel_id"].tolist() == ["T-04"]
+    assert park.retired["retired_on"].tolist() == ["2024-03-01"]
+    assert client.get("/parcel/T-04").status_code == 404
+    summary = client.get("/api/summary").json()["summary"]
+    assert sum(r["count"] for r in summary) == 3
+    assert post_form(client, "T-03", "retire", confirm="1", date="2999-01-01").status_code == 400
+
+
+def test_the_snapshot_after_edits_is_a_fresh_reading(app, park_file):
+    """Edits are applied in memory; the result must be what reading the park again gives."""
+    from parkgis.io.loose import load_park
+
+    client = client_as(app, "editor1")
+    assert edit(client, "T-01").status_code == 303
+    assert edit(client, "T-02", field="acquisition_step", value="survey").status_code == 303
+    state = app.state.park
+    served = state.latest()
+    fresh = read_checked(load_park(park_file, private=True).park)
+    assert served.seq == 2
+    assert served.version == state.version()
+    assert [p.message for p in served.reading.problems] == [p.message for p in fresh.problems]
+    columns = ["parcel_id", "acquisition_status", "acquisition_step", "status_date"]
+
+    def cells(parcels):  # blank is blank, NaN or None
+        frame = parcels[columns].astype(object)
+        return frame.where(frame.notna(), None)
+
+    pd.testing.assert_frame_equal(cells(served.park.parcels), cells(fresh.park.parcels))
+    pd.testing.assert_frame_equal(
+        cells(served.reading.measured.parcels), cells(fresh.measured.parcels)
+    )
+    assert served.park.events["seq"].tolist() == fresh.park.events["seq"].tolist()
+
+
+def test_a_change_made_elsewhere_is_read_in_the_background(app, park_file, monkeypatch):
+    import datetime as dt
+
+    from parkgis.io.store import record_park_changes
+    from parkgis.model.history import StatusChange
+    from parkgis.serve.state import ParkState
+
+    state = app.state.park
+    before = state.current()
+    slow = ParkState._read
+
+    def read_slowly(self, version):
+        time.sleep(1.5)
+        return slow(self, version)
+
+    monkeypatch.setattr(ParkState, "_read", read_slowly)
+    change = StatusChange("T-01", "acquisition_status", "acquiring", dt.date(2024, 3, 1), "cli")
+    record_park_changes(park_file, [change], recorded_at="2024-03-02T09:00:00+08:00")
+    started = time.monotonic()
+    assert state.current() is before  # served at once, from the previous snapshot
+    assert time.monotonic() - started < 1.0
+    after = state.wait_for(1, timeout_s=30)
+    assert after.seq == 1
+    assert client_as(app, "viewer1").get("/parcel/T-01").text.count("cli") >= 1
+
+
 # --------------------------------------------------------------------------- what is shown
 
 
@@ -322,6 +443,42 @@ def test_briefing_downloads(app):
     assert OWNER not in html.text
 
 
+def test_briefing_offers_pdf_when_weasyprint_works(app):
+    from parkgis.serve.app import _brief_formats
+
+    client = client_as(app, "viewer1")
+    page = client.get("/brief").text
+    offered = [code for code, _ in _brief_formats()]
+    assert ('value="pdf"' in page) == ("pdf" in offered)
+    if "pdf" in offered:
+        pdf = client.get("/brief/download?format=pdf&parcels=T-03")
+        assert pdf.status_code == 200, pdf.text[:500]
+        assert pdf.content.startswith(b"%PDF")
+    assert client.get("/brief/download?format=exe").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("fmt", "magic"),
+    [("kmz", b"PK"), ("txt", b""), ("dxf", b""), ("gpkg", b"SQLite format 3"), ("xlsx", b"PK")],
+)
+def test_exports_of_a_selection(app, fmt, magic):
+    client = client_as(app, "viewer1")
+    assert 'action="/brief/export"' in client.get("/brief").text
+    response = client.get(f"/brief/export?format={fmt}&parcels=T-03,T-04")
+    assert response.status_code == 200, response.text[:500]
+    assert response.content.startswith(magic)
+    assert f"_parcels.{fmt}" in response.headers["content-disposition"]
+    assert OWNER.encode("utf-8") not in response.content
+    if fmt == "gpkg":
+        assert b"T-03" in response.content and b"T-01" not in response.content
+
+
+def test_export_refuses_an_unknown_parcel_or_format(app):
+    client = client_as(app, "viewer1")
+    assert client.get("/brief/export?format=kmz&parcels=NOPE").status_code == 400
+    assert client.get("/brief/export?format=exe").status_code == 400
+
+
 def test_root_path_behind_a_proxy(park_file):
     app = create_app(park_file, root_path="/park")
     client = TestClient(app)
@@ -383,6 +540,55 @@ def test_serve_refuses_a_park_without_users(tmp_path):
     result = CliRunner().invoke(cli, ["serve", str(park)])
     assert result.exit_code != 0
     assert "users add" in result.output
+
+
+def test_users_and_edits_in_a_postgis_store(postgis_db, tmp_path):
+    """Users kept in a store's schema; an editor's change recorded through the store."""
+    from parkgis.serve.users import find_user, remove_user, set_password
+
+    park = tmp_path / "tiny.gpkg"
+    create_park(
+        make_park(["unacquired", "acquiring"], extra={"owner_name": [OWNER, "李四"]},
+                  private=("owner_name",)),
+        park,
+    )  # fmt: skip
+    url = f"{postgis_db}?park=tiny"
+    for args in (["db", "init", "--store", postgis_db], ["db", "push", str(park), "--store", url]):
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    assert list_users(url) == []
+    add_user(url, "editor1", PASSWORDS["editor1"], role="editor")
+    add_user(url, "viewer1", PASSWORDS["viewer1"], role="viewer", private=True)
+    assert [(u.name, u.role, u.private) for u in list_users(url)] == [
+        ("editor1", "editor", False), ("viewer1", "viewer", True),
+    ]  # fmt: skip
+    assert authenticate(url, "editor1", PASSWORDS["editor1"]).role == "editor"
+    assert authenticate(url, "editor1", "wrong-password") is None
+    assert authenticate(url, "nobody", "wrong-password") is None
+    with pytest.raises(Exception, match="exists already"):
+        add_user(url, "editor1", "another-password", role="viewer")
+    set_password(url, "viewer1", "a-new-password", role="admin")
+    assert authenticate(url, "viewer1", PASSWORDS["viewer1"]) is None
+    assert authenticate(url, "viewer1", "a-new-password").role == "admin"
+    import psycopg
+
+    with psycopg.connect(postgis_db) as conn:
+        stored = conn.execute("SELECT password_hash FROM park_tiny.users").fetchall()
+    assert all(h[0].startswith("$argon2id$") for h in stored)
+    assert not any("a-new-password" in h[0] for h in stored)
+
+    app = create_app(url)
+    client = client_as(app, "editor1")
+    pid = read_park(park).parcels["parcel_id"].iloc[0]
+    response = edit(client, pid)
+    assert response.status_code == 303, response.text
+    served = app.state.park.latest()
+    assert served.seq == 1
+    assert served.park.parcels.set_index("parcel_id").loc[pid, "acquisition_status"] == "acquiring"
+    assert "editor1" in client.get(response.headers["location"]).text
+    remove_user(url, "editor1")
+    assert find_user(url, "editor1") is None
+    assert client.get("/", follow_redirects=False).status_code == 303  # signed out
 
 
 # --------------------------------------------------------------------------- a real server

@@ -24,7 +24,13 @@ from parkgis.serve.users import add_user
 from tests.conftest import needs
 from tests.test_maps import fabric_park
 from tests.test_maps_browser import ARGS, CHROMIUM
-from tests.test_serve import PASSWORDS, history, running_server, small_park
+from tests.test_serve import (  # noqa: F401 - fast_argon2 is an autouse fixture
+    PASSWORDS,
+    fast_argon2,
+    history,
+    running_server,
+    small_park,
+)
 
 READERS, EDITORS, EDITS_EACH = 8, 4, 5
 LOAD_PARCELS = 1_000
@@ -77,11 +83,11 @@ def test_sign_in_find_record_and_see_it_on_a_second_map(tmp_path: Path):
             assert dialogs == []
 
             # the viewer's map, polling, follows without a reload
-            viewer.wait_for_function(
-                "document.querySelector('#summary tr[data-status=\"leveled\"] .count')"
-                ".textContent === '2'",
-                timeout=15_000,
-            )
+            # (polled from here: the page's CSP forbids the eval wait_for_function needs)
+            deadline = time.monotonic() + 15
+            while row.inner_text() != "2" and time.monotonic() < deadline:
+                viewer.wait_for_timeout(200)
+            assert row.inner_text() == "2"
             assert viewer.get_attribute("#map-frame", "src") != frame_src
             browser.close()
         finally:

@@ -239,8 +239,14 @@ def _table(doc: Any, block: Table, look: _Look) -> None:
     header = table.rows[0]
     repeat = header._tr.get_or_add_trPr().makeelement(qn("w:tblHeader"), {qn("w:val"): "true"})
     header._tr.get_or_add_trPr().append(repeat)
-    for r, values in enumerate([block.columns, *block.rows]):
-        for c, (cell, value) in enumerate(zip(table.rows[r].cells, values, strict=True)):
+    from docx.table import _Cell
+
+    # Rows and cells straight from the table's XML, in one pass: python-docx's
+    # ``table.rows[r].cells`` walks the whole table for every row (quadratic).
+    trs = table._tbl.tr_lst
+    for r, (tr, values) in enumerate(zip(trs, [block.columns, *block.rows], strict=True)):
+        cells = [_Cell(tc, table) for tc in tr.tc_lst]
+        for c, (cell, value) in enumerate(zip(cells, values, strict=True)):
             cell.width = widths[c]
             paragraph = cell.paragraphs[0]
             run = paragraph.add_run(value)

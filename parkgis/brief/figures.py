@@ -321,28 +321,81 @@ def _kind_colour(kind: object) -> str:
     return vocab.colour(kind) if isinstance(kind, str) and kind in vocab else "#7f7f7f"
 
 
-def _draw_labels(ax: Any, fig: Any, parcels: Any, focus: str | None, choice: FontChoice) -> None:
+def _draw_labels(
+    ax: Any, fig: Any, parcels: Any, focus: str | None, choice: FontChoice
+) -> list[Any]:
+    """Label parcels by id where a label fits; return the labels drawn.
+
+    The label size follows the map's scale: the typical parcel's width on the
+    page, capped at 5.5 pt (7 pt on an atlas page) and at least 3.5 pt, and a
+    label shrinks to its own parcel's longer side. Labels are placed greedily
+    by priority — the focus parcel, the parcels in scope, then the larger —
+    each only where its box (in display coordinates, with the white halo)
+    meets no label placed before it and lies inside the map; the others are
+    left to the parcel table.
+    """
     import matplotlib.patheffects as pe
+    import numpy as np
+    import shapely
 
     many = len(parcels) > 150
     ax.apply_aspect()
     x0, x1 = ax.get_xlim()
     width_pt = ax.get_position().width * fig.get_figwidth() * 72
     metres_per_pt = (x1 - x0) / width_pt
-    for number, row in enumerate(parcels.itertuples(), start=1):
-        if many and not row.in_scope and row.parcel_id != focus:
-            continue
-        point = row.geometry.representative_point()
-        label = _safe(str(row.parcel_id), choice, f"#{number}")
-        minx, miny, maxx, maxy = row.geometry.bounds
-        size = 7.0 if focus is not None else 5.5
-        # Turn the label upright in a tall narrow parcel; shrink it to fit the wider side.
-        across = max(maxx - minx, maxy - miny) / metres_per_pt
+    if many:
+        keep = parcels["in_scope"].to_numpy(dtype=bool) | (parcels["parcel_id"] == focus).to_numpy()
+        numbers = np.flatnonzero(keep) + 1
+        parcels = parcels[keep]
+    else:
+        numbers = np.arange(1, len(parcels) + 1)
+    if not len(parcels):
+        return []
+    geoms = np.asarray(parcels.geometry.array, dtype=object)
+    bounds = shapely.bounds(geoms)
+    spans = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) / metres_per_pt
+    labels = [
+        _safe(str(pid), choice, f"#{n}")
+        for pid, n in zip(parcels["parcel_id"].tolist(), numbers, strict=True)
+    ]
+    base = 7.0 if focus is not None else 5.5
+    typical = float(np.median(spans)) / (0.62 * max(float(np.median([len(x) for x in labels])), 1))
+    scale_size = max(3.5, min(base, typical))  # the map's scale: labels no larger than a parcel
+    at = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    xy = ax.transData.transform(at)
+    priority = np.lexsort(
+        (
+            -shapely.area(geoms),
+            ~parcels["in_scope"].to_numpy(dtype=bool),
+            (parcels["parcel_id"] != focus).to_numpy(),
+        )
+    )
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    px_per_pt = fig.dpi / 72
+    halo = 1.5 * px_per_pt  # the white stroke around the letters
+    placed = _Boxes()
+    drawn: list[Any] = []
+    for k in priority:
+        label = labels[k]
+        minx, miny, maxx, maxy = bounds[k]
         rotation = 90 if (maxy - miny) > 1.3 * (maxx - minx) else 0
-        size = max(3.5, min(size, across / (0.62 * max(len(label), 1))))
-        ax.text(
-            point.x,
-            point.y,
+        size = max(3.5, min(scale_size, spans[k] / (0.62 * max(len(label), 1))))
+        # A generous estimate first (wide CJK characters count as 1 em), then the real box.
+        em = size * px_per_pt
+        w = em * sum(1.0 if ord(ch) > 0x2E7F else 0.62 for ch in label) + 2 * halo
+        h = 1.25 * em + 2 * halo
+        w, h = (h, w) if rotation else (w, h)
+        cx, cy = xy[k]
+        guess = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        if not _inside(guess, frame) or placed.meets(guess):
+            continue
+        text = ax.text(
+            at[k, 0],
+            at[k, 1],
             label,
             fontsize=size,
             ha="center",
@@ -352,6 +405,44 @@ def _draw_labels(ax: Any, fig: Any, parcels: Any, focus: str | None, choice: Fon
             clip_on=True,
             path_effects=[pe.withStroke(linewidth=1.5, foreground="white")],
         )
+        box = text.get_window_extent(renderer)
+        real = (box.x0 - halo, box.y0 - halo, box.x1 + halo, box.y1 + halo)
+        if not _inside(real, frame) or placed.meets(real):
+            text.remove()
+            continue
+        placed.add(real)
+        drawn.append(text)
+    return drawn
+
+
+class _Boxes:
+    """Boxes placed so far, in a grid of cells for quick look-ups."""
+
+    def __init__(self, cell: float = 40.0) -> None:
+        self.cell = cell
+        self.grid: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+
+    def _cells(self, box: tuple[float, float, float, float]) -> Iterator[tuple[int, int]]:
+        c = self.cell
+        for i in range(int(box[0] // c), int(box[2] // c) + 1):
+            for j in range(int(box[1] // c), int(box[3] // c) + 1):
+                yield i, j
+
+    def meets(self, box: tuple[float, float, float, float]) -> bool:
+        """Whether ``box`` meets a box placed before (touching counts)."""
+        for cell in self._cells(box):
+            for o in self.grid.get(cell, ()):
+                if box[0] <= o[2] and o[0] <= box[2] and box[1] <= o[3] and o[1] <= box[3]:
+                    return True
+        return False
+
+    def add(self, box: tuple[float, float, float, float]) -> None:
+        for cell in self._cells(box):
+            self.grid.setdefault(cell, []).append(box)
+
+
+def _inside(box: tuple[float, float, float, float], frame: Any) -> bool:
+    return frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1] and box[3] <= frame.y1
 
 
 def _scale_bar(ax: Any, minx: float, maxx: float, miny: float, maxy: float) -> None:

@@ -92,9 +92,7 @@ def parcel_shapes(geoms: np.ndarray) -> Shapes:
         working[invalid] = shapely.make_valid(
             geoms[invalid], method="structure", keep_collapsed=False
         )
-    usable = shaped & ~shapely.is_empty(working) & np.isin(
-        shapely.get_type_id(working), _POLYGONAL
-    )
+    usable = shaped & ~shapely.is_empty(working) & np.isin(shapely.get_type_id(working), _POLYGONAL)
     return Shapes(
         drawn=geoms,
         working=working,

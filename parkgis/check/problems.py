@@ -98,7 +98,11 @@ Measures and thresholds
   the ellipsoid are ignored as digitising noise.
 - ``gap``: interior rings of the union of all parcels, between 1 m² and
   ``gap_max_mu``; larger holes are unmapped land, not gaps. Only enclosed
-  holes are found (an open notch in the park's outline is not a gap).
+  holes are found (an open notch in the park's outline is not a gap). The
+  union is not computed: the holes are the faces of the edges that
+  neighbours do not share that no parcel covers (:mod:`parkgis.check.coverage`),
+  and the exact overlap test is left for pairs that do not share an edge
+  cleanly.
 - ``narrow_gap``: :func:`shapely.coverage_invalid_edges` with ``gap_width_m``
   (in the layer's projected coordinates, or the local Gauss-Kruger zone for
   geographic ones) over the valid parcels: an edge that does not match its
@@ -165,7 +169,16 @@ from parkgis.model.schema import TABLES, Field, ValueIssue, parse_date
 from parkgis.model.values import id_text, is_blank
 from parkgis.model.vocab import Vocabulary
 
-__all__ = ["CODES", "Checked", "Problem", "check_park", "find_problems", "validate"]
+__all__ = [
+    "CODES",
+    "GROUP_OVER",
+    "Checked",
+    "Problem",
+    "check_park",
+    "find_problems",
+    "grouped",
+    "validate",
+]
 
 _ERROR, _WARNING = "error", "warning"
 
@@ -302,6 +315,7 @@ def check_park(
     gap_width_m: float = 3.0,
     rows: Sequence[int] | np.ndarray | None = None,
     area_mu: Sequence[float] | np.ndarray | None = None,
+    group_over: int | None = None,
 ) -> Checked:
     """Check a park: every problem, and each parcel's geometry and area as figures use them.
 
@@ -332,6 +346,10 @@ def check_park(
         The parcels' areas in mu, measured already (partition by partition):
         the geometry is then not checked here, only the other fields and
         tables, and these areas are used for ``over_allocated``.
+    group_over
+        Report more than this many problems of one kind (code, table and
+        field) as one problem with their count and first ids (see
+        :func:`grouped`); None (the default) lists each.
 
     Returns
     -------
@@ -390,7 +408,10 @@ def check_park(
 
     if len(park.allocations):
         _check_allocations(park.allocations, parcel_ids, project_ids, area_mu, found)
-    return Checked(tuple(found.sorted()), shapes, area_mu)
+    problems = found.sorted()
+    if group_over is not None:
+        problems = grouped(problems, over=group_over, no_projects=not len(projects))
+    return Checked(tuple(problems), shapes, area_mu)
 
 
 def find_problems(park: Park, **options: Any) -> list[Problem]:
@@ -400,6 +421,134 @@ def find_problems(park: Park, **options: Any) -> list[Problem]:
     stable order (see the module docstring); empty for a clean park.
     """
     return list(check_park(park, **options).problems)
+
+
+GROUP_OVER = 100
+"""``parkgis validate`` reports more problems of one kind than this as one (see :func:`grouped`)."""
+
+_GROUPED = frozenset(
+    {
+        "missing_value",
+        "unknown_status",
+        "unknown_value",
+        "bad_area",
+        "bad_land_demand",
+        "bad_number",
+        "bad_date",
+        "bad_value",
+        "approximate_value",
+        "doubtful_value",
+        "unknown_project",
+        "area_mismatch",
+        "sliver",
+        "allocation_unknown",
+    }
+)
+"""Codes of problems of one row's values that many rows can share; geometry problems that
+say how a parcel is measured (invalid, broken, missing), overlaps and gaps stay one by one."""
+_GROUP_SHOWN = 20  # ids named in a grouped problem
+
+
+def grouped(problems: Sequence[Problem], *, over: int, no_projects: bool = False) -> list[Problem]:
+    """Problems with each kind of more than ``over`` rows reported as one.
+
+    A kind is a code (of :data:`_GROUPED`: problems of values and references,
+    not of how a parcel is measured), a table and a field. Its problems become
+    one problem, in the place of the first, with its row and ids, and in
+    ``details``: ``count``, ``rows``, ``parcel_ids`` and ``project_ids`` (the
+    first 20 of each), ``field`` and the first problem's ``first_message``.
+
+    Parameters
+    ----------
+    problems
+        Problems in :func:`check_park`'s order.
+    over
+        Kinds with more problems than this are grouped.
+    no_projects
+        The park has no project table: ``unknown_project`` says so.
+
+    Examples
+    --------
+    >>> many = [Problem("sliver", "warning", f"row {k} is thin", parcel_id=f"P{k}", row=k)
+    ...         for k in range(1, 6)]
+    >>> [(p.row, p.details["count"], p.details["parcel_ids"][:2]) for p in grouped(many, over=3)]
+    [(1, 5, ['P1', 'P2'])]
+    """
+    kinds: dict[tuple[str, str, Any], list[int]] = {}
+    for k, p in enumerate(problems):
+        if p.code in _GROUPED:
+            kinds.setdefault((p.table, p.code, p.details.get("field")), []).append(k)
+    big = {kind: members for kind, members in kinds.items() if len(members) > over}
+    if not big:
+        return list(problems)
+    replace: dict[int, Problem] = {}
+    drop: set[int] = set()
+    for (table, code, field_name), members in big.items():
+        shown = [problems[k] for k in members[:_GROUP_SHOWN]]
+        replace[members[0]] = _group_of(
+            shown, len(members), table, code, field_name, no_projects=no_projects
+        )
+        drop.update(members[1:])
+    return [replace.get(k, p) for k, p in enumerate(problems) if k not in drop]
+
+
+def _group_of(
+    shown: list[Problem],
+    count: int,
+    table: str,
+    code: str,
+    field_name: str | None,
+    *,
+    no_projects: bool,
+) -> Problem:
+    first = shown[0]
+    names = [p.parcel_id if table == "parcels" else p.project_id for p in shown]
+    pairs = list(zip(names, shown, strict=True))
+    named = [str(n) if n is not None else f"row {p.row}" for n, p in pairs]
+    named_zh = [str(n) if n is not None else f"第 {p.row} 行" for n, p in pairs]
+    more = f" and {count - len(shown):,} more" if count > len(shown) else ""
+    more_zh = f" 等（另有 {count - len(shown):,} 个）" if count > len(shown) else ""
+    label = _label_zh(table)
+    if code == "unknown_project" and table == "parcels" and no_projects:
+        message = (
+            f"{count:,} parcels name projects, and there is no project table: {', '.join(named)}"
+            f"{more}; add the projects table (projects.csv, or --projects LEDGER) or clear "
+            f"their project_id"
+        )
+        message_zh = (
+            f"{count:,} 个地块填写了项目编号，但没有项目表：{'、'.join(named_zh)}{more_zh}；"
+            f"请添加项目表（projects.csv，或 --projects 台账），或清空它们的 project_id"
+        )
+    else:
+        what = f"{code} ({field_name})" if field_name else code
+        message = (
+            f"{table}: {count:,} rows have the same problem, {what}: {', '.join(named)}{more}. "
+            f"The first: {first.message}"
+        )
+        message_zh = (
+            f"{label}：{count:,} 行有同一问题 {what}：{'、'.join(named_zh)}{more_zh}。"
+            f"第一个：{first.text('zh')}"
+        )
+    details: dict[str, Any] = {
+        "count": count,
+        "rows": [p.row for p in shown],
+        "parcel_ids": [p.parcel_id for p in shown],
+        "project_ids": [p.project_id for p in shown],
+        "first_message": first.message,
+    }
+    if field_name is not None:
+        details = {"field": field_name, **details}
+    return Problem(
+        code=code,
+        severity=first.severity,
+        message=message,
+        parcel_id=first.parcel_id,
+        project_id=first.project_id,
+        row=first.row,
+        table=table,
+        details=details,
+        message_zh=message_zh,
+    )
 
 
 @dataclass(frozen=True)
@@ -1521,10 +1670,6 @@ def _crs_name(crs: CRS) -> str:
 
 
 # -- small helpers -----------------------------------------------------------
-
-
-
-
 
 
 def _ids(frame: pd.DataFrame, column: str | None) -> list[str | None]:

@@ -377,9 +377,7 @@ def _left_out_reasons(
         return [("no geometry column", "没有几何字段")] * len(left)
     if park.parcels.crs is None:
         return [("the layer has no CRS", "图层没有坐标系")] * len(left)
-    broken = {
-        p.row for p in problems if p.table == "parcels" and p.code == "broken_geometry"
-    }
+    broken = {p.row for p in problems if p.table == "parcels" and p.code == "broken_geometry"}
     out = []
     for pos in left:
         if shapes.nonfinite[pos]:

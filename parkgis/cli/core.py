@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
 
 import parkgis
+from parkgis.check.problems import GROUP_OVER, grouped
 from parkgis.check.reading import measured_parcels, read_checked
 from parkgis.cli.checked import area_rows, checked_engine, checked_park, emit_notes
 from parkgis.cli.common import (
@@ -23,6 +28,8 @@ from parkgis.cli.common import (
     loose_options,
     park_argument,
     parse_day,
+    table_for_tools,
+    to_jsonable,
 )
 from parkgis.cli.engine import park_engine
 from parkgis.cli.land import _emit, land_output_options
@@ -75,12 +82,19 @@ def _validate(park, projects, fmt, lang) -> None:
             problems = figures.find_problems(value_issues=loaded.park.value_issues)
     reading = read_checked(loaded.park, problems=problems)
     errors = reading.errors
+    # Many problems of one kind (62,000 parcels naming projects and no project table) are
+    # listed as one, with their count and first ids; the summary line counts them all.
+    listed = grouped(problems, over=GROUP_OVER, no_projects=not len(loaded.park.projects))
     if fmt == "json":
-        emit({"ok": not errors, "problems": [p.to_dict() for p in problems],
-              "parcels": measured_parcels(reading)}, fmt)  # fmt: skip
+        _stream_json(
+            {"ok": not errors},
+            {"problems": (p.to_dict() for p in listed), "parcels": measured_parcels(reading)},
+        )
+    elif fmt == "csv":
+        _stream_csv(listed, lang)
     else:
-        rows = parkgis.problems_table(problems, lang=current_lang(lang))
-        if fmt == "csv" or len(rows):
+        rows = parkgis.problems_table(listed, lang=current_lang(lang))
+        if len(rows):
             emit(rows, fmt, lang=lang)
     line = reading.summary(current_lang(lang)) or (
         f"{loaded.park.manifest.display_name}: 0 个错误, 0 个警告"
@@ -93,6 +107,45 @@ def _validate(park, projects, fmt, lang) -> None:
         click.echo(f"parkgis: {line}", err=True)
     if errors:
         raise SystemExit(1)
+
+
+def _stream_json(head: dict[str, Any], lists: dict[str, Iterable[Any]]) -> None:
+    """Write ``{**head, **lists}`` as ``emit`` does (indent 2), each list item as it comes."""
+    out = sys.stdout
+    out.write("{")
+    sep = "\n"
+    for key, value in head.items():
+        out.write(f"{sep}  {json.dumps(key)}: {json.dumps(to_jsonable(value), ensure_ascii=False)}")
+        sep = ",\n"
+    for key, items in lists.items():
+        out.write(f"{sep}  {json.dumps(key)}: [")
+        inner = "\n"
+        for item in items:
+            text = json.dumps(to_jsonable(item), ensure_ascii=False, indent=2)
+            out.write(inner + "    " + text.replace("\n", "\n    "))
+            inner = ",\n"
+        out.write("\n  ]" if inner != "\n" else "]")
+        sep = ",\n"
+    out.write("\n}\n")
+
+
+def _stream_csv(problems: Sequence[Any], lang: str | None, *, chunk: int = 5_000) -> None:
+    """Write the problems as ``emit`` writes their table as CSV, a chunk at a time."""
+    language = current_lang(lang)
+    for start in range(0, max(len(problems), 1), chunk):
+        rows = parkgis.problems_table(problems[start : start + chunk], lang=language)
+        text = table_for_tools(rows, language).to_csv(
+            index=False, header=start == 0, lineterminator="\n"
+        )
+        if start == 0:
+            text = "\ufeff" + text
+        raw = getattr(sys.stdout, "buffer", None)
+        if raw is None:
+            sys.stdout.write(text)
+        else:
+            sys.stdout.flush()
+            raw.write(text.encode("utf-8"))
+            raw.flush()
 
 
 @click.command()

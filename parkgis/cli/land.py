@@ -469,9 +469,7 @@ def _risk_layer(risks: pd.DataFrame, parcels: Any) -> Any:
 
     shapes = parcels.drop_duplicates("parcel_id").set_index("parcel_id").geometry
     geometry = [
-        shapely.union_all(
-            shapes.reindex([p for p in ids or () if p in shapes.index]).to_numpy()
-        )
+        shapely.union_all(shapes.reindex([p for p in ids or () if p in shapes.index]).to_numpy())
         for ids in risks.get("parcel_ids", pd.Series([None] * len(risks)))
     ]
     return gpd.GeoDataFrame(risks.reset_index(drop=True), geometry=geometry, crs=parcels.crs)

@@ -20,8 +20,14 @@ from parkgis.io.vector import BrokenFeature, FeatureWarning
 from parkgis.model.park import Manifest, Park
 from parkgis.model.schema import TABLES, ValueIssue
 
-__all__ = ["Loaded", "load_park", "read_parcel_file",
-    "read_patches", "read_table_file", "split_layer"]
+__all__ = [
+    "Loaded",
+    "load_park",
+    "read_parcel_file",
+    "read_patches",
+    "read_table_file",
+    "split_layer",
+]
 
 
 @dataclass

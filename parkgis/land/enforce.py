@@ -88,13 +88,17 @@ def title_risks(park: Park) -> pd.DataFrame:
     projects = park.projects
     alloc = effective_allocations(park)
     parcel_title = _by_id(park.parcels, "title_status")
+    # Each project's allocations, gathered once (not a search of the table per project).
+    by_project = alloc.groupby("project_id", sort=False)
+    held_parcels = by_project["parcel_id"].agg(list).to_dict()
+    held_mu = by_project["mu"].sum().to_dict()
     rows = []
-    for _, project in projects.iterrows():
+    for project in projects.to_dict("records"):
         pid = id_text(project.get("project_id"))
         if pid is None:
             continue
-        mine = alloc[alloc["project_id"] == pid]
-        titles = [project.get("title_status"), *[parcel_title.get(p) for p in mine["parcel_id"]]]
+        mine = held_parcels.get(pid, [])
+        titles = [project.get("title_status"), *[parcel_title.get(p) for p in mine]]
         title = _worst(titles)
         stage = project.get("stage")
         building = stage in BUILT_STAGES
@@ -113,8 +117,8 @@ def title_risks(park: Park) -> pd.DataFrame:
                 "company": _text(project.get("company")),
                 "stage": stage,
                 "title_status": title,
-                "parcel_ids": ";".join(mine["parcel_id"]) or None,
-                "held_mu": float(mine["mu"].sum()),
+                "parcel_ids": ";".join(mine) or None,
+                "held_mu": float(held_mu.get(pid, 0.0)),
                 "risk": risk,
             }
         )
@@ -364,8 +368,6 @@ def _by_id(frame: pd.DataFrame, column: str) -> dict[str | None, Any]:
     if column not in frame.columns:
         return {}
     return dict(zip([id_text(v) for v in frame["parcel_id"]], frame[column].tolist(), strict=True))
-
-
 
 
 def _text(value: object) -> str | None:

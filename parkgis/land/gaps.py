@@ -257,10 +257,6 @@ def _since_dates(since: pd.Series, ids: list[str | None]) -> list[dt.date | None
     return out
 
 
-
-
-
-
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     if name in frame.columns:
         return frame[name].astype(object).to_numpy()

@@ -588,10 +588,6 @@ def _quarter_at(value: object, parcel_id: object) -> str | None:
         raise DataError(msg) from None
 
 
-
-
-
-
 def _id_series(series: pd.Series) -> pd.Series:
     return pd.Series(ids_text(series.to_numpy(dtype=object)), index=series.index, dtype=object)
 
@@ -611,5 +607,3 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {c: (None if is_blank(v) else v) for c, v in zip(columns, row, strict=True)}
         for row in zip(*values, strict=True)
     ]
-
-

@@ -23,7 +23,7 @@ import pandas as pd
 
 from parkgis.errors import AreaParseError, DataError, VocabularyError
 from parkgis.measure.units import Reading, read_quantity
-from parkgis.model.values import clean_id, clean_text, id_text, is_blank
+from parkgis.model.values import BLANKS, clean_id, clean_text, id_text, is_blank
 from parkgis.model.vocab import VOCABULARIES, Vocabulary
 
 if sys.version_info >= (3, 11):
@@ -244,7 +244,7 @@ def _read_ids(
 ) -> tuple[pd.Series, list[ValueIssue]]:
     """Ids as :func:`~parkgis.model.values.clean_id` reads them, a warning for each it changed."""
     written = col.tolist()
-    read = _each_distinct(written, clean_id)
+    read = [_clean_id(v) for v in written]
     issues = []
     for pos in (k for k, (_, changed) in enumerate(read) if changed):
         text, value = read[pos][0], written[pos]
@@ -264,6 +264,14 @@ def _read_ids(
             )
         )
     return pd.Series([text for text, _ in read], index=col.index, dtype=object), issues
+
+
+def _clean_id(value: object) -> tuple[str | None, bool]:
+    """:func:`~parkgis.model.values.clean_id`, quicker for plain ASCII text (most ids)."""
+    if type(value) is str and value.isascii():  # nothing to fold, no invisible character
+        text = value.strip()
+        return (None if text in BLANKS else text), False
+    return clean_id(value)
 
 
 _T = TypeVar("_T")

@@ -83,6 +83,7 @@ class Snapshot:
     seq: int = 0
     cache: dict[Any, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    making: dict[Any, threading.Lock] = field(default_factory=dict)
 
     @property
     def park(self) -> Park:
@@ -90,11 +91,18 @@ class Snapshot:
         return self.reading.park
 
     def derived(self, key: Any, make: Callable[[], Any]) -> Any:
-        """The value kept under ``key``, made once (by one thread) when first asked for."""
+        """The value kept under ``key``, made once (by one thread) when first asked for.
+
+        Only the threads asking for the same key wait for each other.
+        """
+        if key in self.cache:
+            return self.cache[key]
         with self.lock:
+            making = self.making.setdefault(key, threading.Lock())
+        with making:
             if key not in self.cache:
                 self.cache[key] = make()
-            return self.cache[key]
+        return self.cache[key]
 
     def positions(self) -> tuple[dict[str, int], dict[str, int]]:
         """Each parcel id's position in ``park.parcels`` and in ``reading.measured.parcels``.
@@ -366,7 +374,7 @@ class ParkState:
         new = Snapshot(version=version, reading=reading, seq=int(seqs[-1]))
         new.cache = {
             k: v
-            for k, v in snap.cache.items()
+            for k, v in list(snap.cache.items())
             if k == "positions"
             or (isinstance(k, tuple) and k[0] == "parcel" and k[1] not in touched)
         }
@@ -431,7 +439,9 @@ def _rechecked(
     from parkgis.check.problems import check_park
 
     def of_cell(p: Any) -> bool:
-        fields = changed.get((p.row or 0) - 1) if p.table == "parcels" else None
+        if p.table != "parcels" or "count" in p.details:  # a group of problems stays whole
+            return False
+        fields = changed.get((p.row or 0) - 1)
         return fields is not None and p.details.get("field") in fields
 
     kept = [p for p in problems if not of_cell(p)]

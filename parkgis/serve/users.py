@@ -106,7 +106,7 @@ class User:
 
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password`` (with its own salt and parameters)."""
-    return _hasher().hash(password)
+    return _hasher(**_NEW_HASH_OPTIONS).hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -216,7 +216,7 @@ def authenticate(park: str | os.PathLike[str], name: str, password: str) -> User
 # --------------------------------------------------------------------------- helpers
 
 
-def _hasher() -> Any:
+def _hasher(**options: int) -> Any:
     try:
         from argon2 import PasswordHasher
     except ImportError:
@@ -224,8 +224,17 @@ def _hasher() -> Any:
             "users need argon2-cffi, which is not installed: pip install 'parkgis[serve]'",
             zh="用户管理需要 argon2-cffi，尚未安装：pip install 'parkgis[serve]'",
         ) from None
-    return PasswordHasher()
+    return PasswordHasher(**options)
 
+
+_NEW_HASH_OPTIONS: dict[str, int] = {}
+"""Test-only: argon2 parameters for hashing NEW passwords (empty: argon2-cffi's defaults).
+
+Only the test suite sets it (``fast_argon2`` in ``tests/test_serve.py``, by
+monkeypatch) so that adding users takes microseconds; nothing else reads it,
+no environment variable or option reaches it, and verifying a stored hash
+always uses the parameters written in that hash.
+"""
 
 _DUMMY: list[str] = []
 

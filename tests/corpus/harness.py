@@ -137,8 +137,7 @@ def check_case(case: Case, folder: Path) -> dict[str, Run]:
             if case.exit_code is not None:
                 assert r.code == case.exit_code, f"{case.id}: parkgis {command}: {r.stderr}"
             assert re.search(case.refused, r.stderr), (
-                f"{case.id}: parkgis {command} refused with {r.stderr!r}, "
-                f"expected /{case.refused}/"
+                f"{case.id}: parkgis {command} refused with {r.stderr!r}, expected /{case.refused}/"
             )
         return runs
     for command, r in runs.items():
