@@ -288,6 +288,21 @@ def test_enforce_patch_file_and_findings_file(tmp_path):
     assert "未批先建" in text and "园区外用地" in text
 
 
+def test_a_patch_that_cannot_be_read_refuses_the_patch_layer(tmp_path):
+    # A patch left out would be a finding missed: the layer is refused, naming the feature.
+    from tests.test_enforce import _park as enforce_park
+    from tests.test_enforce import _patches
+
+    folder = write_park(enforce_park(), tmp_path / "e")
+    collection = json.loads(_patches().to_json())
+    collection["features"][1]["geometry"]["coordinates"][0][2] = [None, None]
+    patches = tmp_path / "图斑.geojson"
+    patches.write_text(json.dumps(collection), "utf-8")
+    result = run("--lang", "en", "enforce", str(folder), "--patches", str(patches), ok=(1,))
+    assert "图斑.geojson" in result.stderr and "1 patch(es) cannot be read" in result.stderr
+    assert "feature 2" in result.stderr and "Traceback" not in result.output
+
+
 def test_enforce_without_patches_lists_title_risks(tmp_path):
     from tests.test_enforce import _park as enforce_park
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -23,6 +24,7 @@ from parkgis.model.schema import TABLES, ValueIssue
 __all__ = [
     "Loaded",
     "load_park",
+    "read_complete_layer",
     "read_parcel_file",
     "read_patches",
     "read_table_file",
@@ -258,27 +260,65 @@ def read_table_file(path: Path, table: str) -> tuple[pd.DataFrame, list[str], li
     return frame, decisions, issues
 
 
-def read_patches(spec: str | Path, *, crs: str | None = None) -> gpd.GeoDataFrame:
-    """Read a layer of satellite change patches (卫片图斑), ``PATH[:LAYER]``.
+def read_complete_layer(
+    path: Path,
+    *,
+    layer: str | None = None,
+    crs: str | None = None,
+    what: str = "feature(s)",
+    what_zh: str = "要素",
+    missed: str = "",
+    missed_zh: str = "",
+) -> Any:
+    """Read a layer in which a feature that cannot be read would be land missed.
 
-    Patches go into the enforcement pre-check, where one that cannot be read
-    would be a finding missed: any broken patch refuses the layer.
+    Satellite patches and 三调 land-use patches are not parcels kept without
+    a geometry: a patch that cannot be read would leave its land out of a
+    figure, so any broken feature refuses the whole layer.
+
+    Parameters
+    ----------
+    path, layer, crs
+        As :func:`parkgis.io.vector.read_layer` takes them.
+    what, what_zh
+        What the features are (``patch(es)``, ``图斑``), for the message.
+    missed, missed_zh
+        What would be missed, said after the count (``, and the land under
+        them would be missed``).
+
+    Returns
+    -------
+    parkgis.io.vector.LayerRead
 
     Raises
     ------
     DataError
-        Naming each patch that could not be read (up to ten).
+        Naming the file and each feature that cannot be read (up to ten).
     """
     from parkgis.errors import DataError
     from parkgis.io.vector import read_layer
 
-    path, layer = split_layer(spec)
     read = read_layer(path, layer=layer, crs=crs)
     if read.broken:
         shown = read.broken[:10]
         listed = "; ".join(f"feature {b.feature}: {b.reason}" for b in shown)
         listed_zh = "；".join(f"第 {b.feature} 个要素：{b.reason_zh or b.reason}" for b in shown)
-        msg = f"{spec}: {len(read.broken)} patch(es) could not be read: {listed}"
-        zh = f"{spec}：有 {len(read.broken)} 个图斑无法读取：{listed_zh}"
+        n = len(read.broken)
+        msg = f"{read.source}: {n} {what} cannot be read{missed}: {listed}"
+        zh = f"{read.source}：有 {n} 个{what_zh}无法读取{missed_zh}：{listed_zh}"
         raise DataError(msg, zh=zh)
-    return read.frame
+    return read
+
+
+def read_patches(spec: str | Path, *, crs: str | None = None) -> gpd.GeoDataFrame:
+    """Read a layer of satellite change patches (卫片图斑), ``PATH[:LAYER]``.
+
+    Patches go into the enforcement pre-check, where one that cannot be read
+    would be a finding missed: any broken patch refuses the layer
+    (:func:`read_complete_layer`).
+    """
+    path, layer = split_layer(spec)
+    return read_complete_layer(
+        path, layer=layer, crs=crs, what="patch(es)", what_zh="图斑",
+        missed=", and a finding on it would be missed", missed_zh="，其上的问题会被漏查",
+    ).frame  # fmt: skip

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from parkgis.errors import DataError, InputError
+from parkgis.errors import InputError
 
 __all__ = ["LAYER_NAMES", "SurveyLayers", "read_survey_layers"]
 
@@ -180,23 +180,13 @@ def _park_gpkg(folder: Path) -> Path | None:
 def _read(
     path: Path, layer: str | None, kind: str, crs: str | None
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    from parkgis.io.vector import read_layer
+    from parkgis.io.loose import read_complete_layer
 
-    read = read_layer(path, layer=layer, crs=crs)
-    if read.broken:
-        what, what_zh = _WHAT[kind]
-        shown = read.broken[:10]
-        listed = "; ".join(f"feature {b.feature}: {b.reason}" for b in shown)
-        listed_zh = "；".join(f"第 {b.feature} 个要素：{b.reason_zh or b.reason}" for b in shown)
-        msg = (
-            f"{read.source}: {len(read.broken)} {what} feature(s) cannot be read, and the land "
-            f"under them would be missed: {listed}"
-        )
-        zh = (
-            f"{read.source}：有 {len(read.broken)} 个{what_zh}要素无法读取，其下的土地会被漏算："
-            f"{listed_zh}"
-        )
-        raise DataError(msg, zh=zh)
+    what, what_zh = _WHAT[kind]
+    read = read_complete_layer(
+        path, layer=layer, crs=crs, what=f"{what} feature(s)", what_zh=f"{what_zh}要素",
+        missed=", and the land under them would be missed", missed_zh="，其下的土地会被漏算",
+    )  # fmt: skip
     frame = read.frame
     said = [d for d in read.decisions if not d.startswith("no id field found")]
     return frame, [f"{read.source}, {len(frame)} feature(s)", *said]
