@@ -6,8 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import click
-import numpy as np
-import pandas as pd
 
 from parkgis.cli.checked import checked_park, emit_notes
 from parkgis.cli.common import current_lang, handle_errors, lang_option, park_argument
@@ -77,37 +75,25 @@ def export(park, output, parcel_ids, statuses, zone, crs, private, boundary_poin
     The 界址点坐标 TXT carries the planar Gauss-Kruger area of the zone (as
     approval packages do); the tables carry the ellipsoidal area in mu.
     """
-    from parkgis.io.export import export_parcels, select_parcels
+    from parkgis.io.export import export_reading
 
     # The owners' fields are read (joined from private_fields) only when they are to be shown.
     checked = checked_park("export", park, private=private)
-    reading = checked.reading
-    source = reading.park.parcels
-    area = pd.Series(np.nan, index=source.index, name="area_mu")
-    area.iloc[reading.rows - 1] = reading.area_mu.to_numpy()
-    chosen = select_parcels(source, parcel_ids=_split(parcel_ids), statuses=_split(statuses))
-    parcels = chosen
-    if output.suffix.lower() == ".txt" or boundary_points:
-        # The parcels as validate measured them (a repaired geometry; those left out are named).
-        positions = source.index.get_indexer(chosen.index)
-        measured = reading.measured.parcels
-        parcels = measured[np.isin(reading.rows - 1, positions)]
-    decisions = export_parcels(
-        parcels,
+    decisions, count = export_reading(
+        checked.reading,
         output,
-        area_mu=area.loc[chosen.index] if parcels is chosen else None,
-        private_fields=reading.park.manifest.private_fields,
+        parcel_ids=_split(parcel_ids),
+        statuses=_split(statuses),
+        boundary_points=boundary_points,
         include_private=private,
         zone=zone,
         crs=crs,
         lang=current_lang(lang),
-        boundary_points=boundary_points,
-        producer=reading.park.manifest.display_name,
         produced_on=dt.date.today(),
     )
     for line in decisions:
         click.echo(f"  {line}")
-    click.echo(f"wrote {output}: {len(parcels)} parcel(s)")
+    click.echo(f"wrote {output}: {count} parcel(s)")
     emit_notes(checked, "text")
 
 

@@ -23,6 +23,7 @@ import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +38,7 @@ __all__ = [
     "attribute_table",
     "boundary_points_sheet",
     "export_parcels",
+    "export_reading",
     "select_parcels",
 ]
 
@@ -154,6 +156,62 @@ def boundary_points_sheet(points: pd.DataFrame, areas: pd.DataFrame, *, lang: st
         )  # fmt: skip
         rows.append([])
     return rows
+
+
+def export_reading(
+    reading: Any,
+    path: Path,
+    *,
+    parcel_ids: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    boundary_points: bool = False,
+    **options: Any,
+) -> tuple[list[str], int]:
+    """Write the selected parcels of a park as its one reading counts them.
+
+    The attribute formats carry every selected parcel with its measured area
+    (none for a parcel left out); the 界址点坐标 TXT and the 成果表 carry the
+    parcels as validate measured them (a repaired geometry; those left out
+    are named in the reading's notes).
+
+    Parameters
+    ----------
+    reading
+        The park's :class:`~parkgis.check.reading.Reading`.
+    path
+        The output file (see :func:`export_parcels`).
+    parcel_ids, statuses
+        The selection (:func:`select_parcels`); empty: every parcel.
+    boundary_points
+        Write the 界址点成果表 (XLSX only).
+    **options
+        Further options of :func:`export_parcels` (``zone``, ``crs``,
+        ``lang``, ``include_private``, ``produced_on`` …); the private fields
+        and the producer come from the park's manifest.
+
+    Returns
+    -------
+    decisions, count
+        The decisions taken, and the number of parcels written.
+    """
+    source = reading.park.parcels
+    area = pd.Series(np.nan, index=source.index, name="area_mu")
+    area.iloc[reading.rows - 1] = reading.area_mu.to_numpy()
+    chosen = select_parcels(source, parcel_ids=parcel_ids, statuses=statuses)
+    parcels = chosen
+    if Path(path).suffix.lower() == ".txt" or boundary_points:
+        positions = source.index.get_indexer(chosen.index)
+        parcels = reading.measured.parcels[np.isin(reading.rows - 1, positions)]
+    decisions = export_parcels(
+        parcels,
+        Path(path),
+        area_mu=area.loc[chosen.index] if parcels is chosen else None,
+        private_fields=reading.park.manifest.private_fields,
+        boundary_points=boundary_points,
+        producer=reading.park.manifest.display_name,
+        **options,
+    )
+    return decisions, len(parcels)
 
 
 def export_parcels(

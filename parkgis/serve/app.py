@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import numpy as np
 import pandas as pd
 
 from parkgis.errors import ParkgisError
@@ -1023,32 +1022,16 @@ def _export_bytes(
     """The selected parcels (all when ``ids`` is empty) as ``parkgis export`` writes them."""
     from parkgis.check.reading import FIGURE_TABLES
     from parkgis.cli.checked import RefusedError
-    from parkgis.io.export import export_parcels, select_parcels
+    from parkgis.io.export import export_reading
 
     reading = snap.reading
     blocking = reading.blocking(FIGURE_TABLES.get("export", FIGURE_TABLES["brief"]))
     if blocking:
         raise RefusedError(reading, "export", blocking)
-    source = reading.park.parcels
-    area = pd.Series(float("nan"), index=source.index, name="area_mu")
-    area.iloc[reading.rows - 1] = reading.area_mu.to_numpy()
-    chosen = select_parcels(source, parcel_ids=ids)
-    parcels = chosen
-    if fmt == "txt":  # the parcels as validate measured them (as parkgis export does)
-        positions = source.index.get_indexer(chosen.index)
-        measured = reading.measured.parcels
-        parcels = measured[np.isin(reading.rows - 1, positions)]
     with tempfile.TemporaryDirectory(prefix="parkgis-export-") as folder:
         path = Path(folder) / f"parcels.{fmt}"
-        export_parcels(
-            parcels,
-            path,
-            area_mu=area.loc[chosen.index] if parcels is chosen else None,
-            private_fields=reading.park.manifest.private_fields,
-            include_private=private,
-            lang=lang,
-            producer=reading.park.manifest.display_name,
-            produced_on=today,
+        export_reading(
+            reading, path, parcel_ids=ids, include_private=private, lang=lang, produced_on=today
         )
         return path.read_bytes()
 
