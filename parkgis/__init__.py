@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+from parkgis._lazy import lazy_getattr
 from parkgis.errors import (
     AreaParseError,
     CRSMissingError,
@@ -134,11 +135,4 @@ _LAZY = {
     "write_brief": "parkgis.brief",
 }
 
-
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'parkgis' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -5,7 +5,7 @@ The names load on first use, so that ``import parkgis.measure.units`` stays ligh
 
 from __future__ import annotations
 
-import importlib
+from parkgis._lazy import lazy_getattr
 
 __all__ = [
     "SQM_PER_MU",
@@ -27,9 +27,4 @@ _LAZY = {
     "local_gk_crs": "parkgis.measure.crs",
 }
 
-
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'parkgis.measure' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)

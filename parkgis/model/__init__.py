@@ -5,7 +5,7 @@ The names load on first use, so that ``import parkgis.model.vocab`` stays light.
 
 from __future__ import annotations
 
-import importlib
+from parkgis._lazy import lazy_getattr
 
 __all__ = ["TABLES", "VOCABULARIES", "Manifest", "Park"]
 
@@ -16,9 +16,4 @@ _LAZY = {
     "VOCABULARIES": "parkgis.model.vocab",
 }
 
-
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'parkgis.model' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)
