@@ -24,6 +24,12 @@ GK_X, GK_Y = 590_000.0, 3_577_000.0
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Remembered geometry checks go to a folder of this test session, not the user's."""
+    if "PARKGIS_CACHE_DIR" not in os.environ:
+        os.environ["PARKGIS_CACHE_DIR"] = tempfile.mkdtemp(prefix="parkgis-test-cache-")
+
+
 def gk_square(x: float, y: float, side: float):
     """A side × side metre square in EPSG:4544 with its south-west corner at (x, y)."""
     return box(x, y, x + side, y + side)

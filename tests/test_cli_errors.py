@@ -75,6 +75,7 @@ def test_the_commands_are_all_listed():
     expected += [("landuse",), ("export",)]
     expected += [("serve",), ("users", "add"), ("users", "remove"), ("users", "passwd"),
                  ("users", "list")]  # fmt: skip
+    expected += [("cache", "info"), ("cache", "clear")]
     assert sorted(expected) == COMMANDS
 
 

@@ -203,3 +203,31 @@ def test_other_numbers_in_a_date_column_are_refused(value, why):
     assert values == [value]  # kept as written
     assert [(row, sev) for row, sev, *_ in issues] == [(1, "error")]
     assert why in issues[0][3]
+
+
+TEXTS = ["已征收", None, " 已征收 ", "ＹＢ－０１", "", "—", "YB-01", "yb-01\u200b", "YB-01", None]
+
+
+def test_text_columns_read_by_distinct_value_as_cell_by_cell():
+    from parkgis.model.schema import _each_distinct
+    from parkgis.model.values import clean_text, id_text, ids_text
+
+    calls = []
+
+    def read(v):
+        calls.append(v)
+        return clean_text(v, fold=True)
+
+    assert _each_distinct(TEXTS, read) == [clean_text(v, fold=True) for v in TEXTS]
+    assert len(calls) == len(set(TEXTS))  # each distinct value once, None included
+    assert ids_text(TEXTS) == [id_text(v) for v in TEXTS]
+    assert ids_text([*TEXTS, 17.0, 3]) == [id_text(v) for v in [*TEXTS, 17.0, 3]]
+
+
+def test_ids_are_normalised_alike_on_the_quick_path_and_the_careful_one():
+    parcels = pd.DataFrame({"parcel_id": ["A-1 ", None, "—", "B-2"]})
+    quick, issues = TABLES["parcels"].normalise(parcels)
+    assert quick["parcel_id"].tolist() == ["A-1", None, None, "B-2"] and issues == []
+    wide, issues = TABLES["parcels"].normalise(pd.DataFrame({"parcel_id": ["Ａ-1", "B-2 "]}))
+    assert wide["parcel_id"].tolist() == ["A-1", "B-2"]
+    assert [i.code for i in issues] == ["doubtful_value"]

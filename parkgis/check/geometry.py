@@ -17,9 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-__all__ = ["Shapes", "parcel_shapes"]
+__all__ = ["SHAPE_FLAGS", "Shapes", "parcel_shapes", "restored_shapes"]
 
 _POLYGONAL = (3, 6)  # Polygon, MultiPolygon
+
+SHAPE_FLAGS = ("missing", "empty", "not_polygon", "nonfinite", "invalid", "usable")
+"""The masks of :class:`Shapes`: with the drawn geometries, all it holds."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class Shapes:
         """Rows that no figure counts (the union of the reasons above)."""
         return ~self.usable
 
+    def flags(self) -> dict[str, np.ndarray]:
+        """The masks by name (:data:`SHAPE_FLAGS`): what :func:`restored_shapes` needs."""
+        return {name: getattr(self, name) for name in SHAPE_FLAGS}
+
 
 def parcel_shapes(geoms: np.ndarray) -> Shapes:
     """Sort a layer's geometries by how they can be measured, and repair the invalid ones.
@@ -88,10 +95,7 @@ def parcel_shapes(geoms: np.ndarray) -> Shapes:
     working = geoms.copy()
     if shaped.any():
         invalid[shaped] = ~shapely.is_valid(geoms[shaped])
-    if invalid.any():
-        working[invalid] = shapely.make_valid(
-            geoms[invalid], method="structure", keep_collapsed=False
-        )
+    _repair(geoms, working, invalid)
     usable = shaped & ~shapely.is_empty(working) & np.isin(shapely.get_type_id(working), _POLYGONAL)
     return Shapes(
         drawn=geoms,
@@ -103,6 +107,36 @@ def parcel_shapes(geoms: np.ndarray) -> Shapes:
         invalid=invalid,
         usable=usable,
     )
+
+
+def restored_shapes(geoms: np.ndarray, flags: dict[str, np.ndarray]) -> Shapes:
+    """The :class:`Shapes` of ``geoms`` from masks :func:`parcel_shapes` gave for them.
+
+    Only the invalid polygons are repaired again; the masks are taken as they
+    are, so they must be those of exactly these geometries (see
+    :mod:`parkgis.check.memo`).
+
+    Examples
+    --------
+    >>> bowtie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    >>> geoms = np.array([bowtie, None], dtype=object)
+    >>> again = restored_shapes(geoms, parcel_shapes(geoms).flags())
+    >>> again.usable.tolist(), float(again.working[0].area)
+    ([True, False], 2.0)
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    masks = {name: np.asarray(flags[name], dtype=bool) for name in SHAPE_FLAGS}
+    working = geoms.copy()
+    _repair(geoms, working, masks["invalid"])
+    return Shapes(drawn=geoms, working=working, **masks)
+
+
+def _repair(geoms: np.ndarray, working: np.ndarray, invalid: np.ndarray) -> None:
+    """Put the repair of each invalid polygon into ``working`` (see :class:`Shapes`)."""
+    if invalid.any():
+        working[invalid] = shapely.make_valid(
+            geoms[invalid], method="structure", keep_collapsed=False
+        )
 
 
 def _nonfinite(geoms: np.ndarray) -> np.ndarray:

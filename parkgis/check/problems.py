@@ -158,7 +158,8 @@ import shapely
 from pyproj import CRS
 
 from parkgis.check.coverage import Edges, edge_balance, uncovered_faces
-from parkgis.check.geometry import Shapes, parcel_shapes
+from parkgis.check.geometry import Shapes, parcel_shapes, restored_shapes
+from parkgis.check.memo import GeometryMemo, Remembered, geometry_key
 from parkgis.errors import AreaParseError, SchemaError
 from parkgis.land.allocation import split_ids
 from parkgis.measure.area import gross_area_mu
@@ -166,7 +167,7 @@ from parkgis.measure.crs import diagnose_coordinates, local_gk_crs
 from parkgis.measure.units import SQM_PER_MU, parse_area
 from parkgis.model.park import Park
 from parkgis.model.schema import TABLES, Field, ValueIssue, parse_date
-from parkgis.model.values import id_text, is_blank
+from parkgis.model.values import id_text, ids_text, is_blank
 from parkgis.model.vocab import Vocabulary
 
 __all__ = [
@@ -316,6 +317,7 @@ def check_park(
     rows: Sequence[int] | np.ndarray | None = None,
     area_mu: Sequence[float] | np.ndarray | None = None,
     group_over: int | None = None,
+    memo: GeometryMemo | None = None,
 ) -> Checked:
     """Check a park: every problem, and each parcel's geometry and area as figures use them.
 
@@ -350,6 +352,11 @@ def check_park(
         Report more than this many problems of one kind (code, table and
         field) as one problem with their count and first ids (see
         :func:`grouped`); None (the default) lists each.
+    memo
+        Where the geometry checks of unchanged layers are remembered
+        (:mod:`parkgis.check.memo`): a layer whose geometry, ids, land uses,
+        declared areas, CRS and options are those of a remembered check gets
+        its problems and areas from it. Not used with ``rows``.
 
     Returns
     -------
@@ -369,7 +376,7 @@ def check_park(
         _check_ids(parcel_ids, "parcels", "parcel_id", found)
 
     geoms = _geometry(parcels) if area_mu is None else None
-    shapes = parcel_shapes(geoms) if geoms is not None else None
+    shapes = None
     if area_mu is not None:
         area_mu = np.asarray(area_mu, dtype=float)
     elif geoms is None:
@@ -385,18 +392,28 @@ def check_park(
     else:
         land_use = parcels["land_use"].to_numpy() if "land_use" in parcels.columns else None
         declared = parsed.get("declared_area_mu", np.full(len(parcels), np.nan))
-        area_mu = _check_geometry(
-            shapes,
-            parcels.crs,
-            parcel_ids,
-            land_use,
-            declared,
-            found,
-            sliver_mu=sliver_mu,
-            gap_max_mu=gap_max_mu,
-            area_tolerance=area_tolerance,
-            gap_width_m=gap_width_m,
-        )
+        limits = {
+            "sliver_mu": sliver_mu,
+            "gap_max_mu": gap_max_mu,
+            "area_tolerance": area_tolerance,
+            "gap_width_m": gap_width_m,
+        }
+        key = None
+        if memo is not None and rows is None:
+            reported = (r for t, f, r in found.cells if t == "parcels" and f == "geometry")
+            key = geometry_key(geoms, parcels.crs, parcel_ids, land_use, declared, reported, limits)
+        known = memo.get(key) if key is not None else None
+        if known is not None and known.fits(len(parcels)):
+            shapes, area_mu = restored_shapes(geoms, known.flags), known.area_mu.copy()
+            found.extend(known.items)
+        else:
+            shapes = parcel_shapes(geoms)
+            start = len(found)
+            area_mu = _check_geometry(
+                shapes, parcels.crs, parcel_ids, land_use, declared, found, **limits
+            )
+            if key is not None:
+                memo.put(key, Remembered(shapes.flags(), area_mu.copy(), found.since(start)))
 
     projects = park.projects
     project_ids = _ids(projects, "project_id")
@@ -653,6 +670,21 @@ class _Found:
 
     def sorted(self) -> list[Problem]:
         return [p for _, p in sorted(self._items, key=lambda item: item[0])]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def since(self, start: int) -> tuple[tuple[Any, Problem], ...]:
+        """The problems added since there were ``start``, with their sort keys."""
+        return tuple(self._items[start:])
+
+    def extend(self, items: Sequence[tuple[Any, Problem]]) -> None:
+        """Add problems found before (:meth:`since`), the cells they report included."""
+        for key, problem in items:
+            name = problem.details.get("field")
+            if name is not None and problem.row is not None:
+                self.cells.add((problem.table, name, problem.row))
+            self._items.append((key, problem))
 
 
 def _where(table: str, row: int, key_name: str | None, key: str | None) -> str:
@@ -1675,7 +1707,7 @@ def _crs_name(crs: CRS) -> str:
 def _ids(frame: pd.DataFrame, column: str | None) -> list[str | None]:
     if column is None or column not in frame.columns:
         return [None] * len(frame)
-    return [id_text(v) for v in frame[column].to_numpy(dtype=object)]
+    return ids_text(frame[column].to_numpy(dtype=object))
 
 
 def _id_at(frame: pd.DataFrame, column: str, pos: int) -> str | None:

@@ -43,7 +43,7 @@ from parkgis.check.problems import CODES, Problem, check_park
 from parkgis.measure.area import gross_area_mu
 from parkgis.model.park import Park
 from parkgis.model.schema import ValueIssue
-from parkgis.model.values import id_text
+from parkgis.model.values import id_text, ids_text
 
 __all__ = [
     "ACTIONS",
@@ -203,7 +203,7 @@ class Reading:
         parcels = self.measured.parcels
         if "parcel_id" not in parcels.columns:
             return [None] * len(parcels)
-        return [id_text(v) for v in parcels["parcel_id"].to_numpy(dtype=object)]
+        return ids_text(parcels["parcel_id"].to_numpy(dtype=object))
 
 
 def read_checked(
@@ -411,7 +411,7 @@ def _geometry(frame: pd.DataFrame) -> np.ndarray | None:
 def _parcel_ids(parcels: pd.DataFrame) -> list[str | None]:
     if "parcel_id" not in parcels.columns:
         return [None] * len(parcels)
-    return [id_text(v) for v in parcels["parcel_id"].to_numpy(dtype=object)]
+    return ids_text(parcels["parcel_id"].to_numpy(dtype=object))
 
 
 def _id_at(parcels: pd.DataFrame, pos: int) -> str | None:

@@ -25,6 +25,7 @@ import pandas as pd
 from parkgis.check.reading import FIGURE_TABLES, Reading, read_checked
 from parkgis.cli.common import Context, current_lang, load_park
 from parkgis.errors import SchemaError
+from parkgis.io.reading_cache import default_cache
 from parkgis.model.park import Park
 
 __all__ = [
@@ -129,7 +130,7 @@ def check_loaded(
     uses: frozenset[str] = frozenset(),
 ) -> CheckedPark:
     """:func:`checked_park` for a park loaded already."""
-    reading = read_checked(park, problems=problems)
+    reading = read_checked(park, problems=problems, memo=default_cache())
     lang = current_lang()
     blocking = reading.blocking(FIGURE_TABLES[command] | uses, strict=_strict())
     if blocking:
@@ -164,7 +165,7 @@ def checked_engine(
         checked = check_loaded(
             command, loaded.park, decisions=loaded.decisions, problems=problems, uses=uses
         )
-        yield checked, engine.on(checked.park)
+        yield checked, engine.on(checked.park, area_mu=checked.reading.area_mu.to_numpy())
 
 
 def emit_notes(checked: CheckedPark, fmt: str, *, file: Any = None) -> None:

@@ -585,6 +585,15 @@ def current_lang(lang: str | None = None) -> str:
 
 def to_jsonable(value: Any) -> Any:
     """Turn numpy/pandas values, NaN and dates into JSON-ready values."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: as they are
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [to_jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, pd.DataFrame):
@@ -605,6 +614,30 @@ def to_jsonable(value: Any) -> Any:
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     return value
+
+
+_INDENTED_UP_TO = 20_000  # characters: larger documents are written compactly
+
+
+def json_text(data: Any) -> str:
+    """JSON of ``data`` (JSON-ready): indented for a person, compact once it is large.
+
+    Python's JSON encoder is several times slower with indentation; a document
+    of thousands of parcels is read by tools, not people.
+
+    Examples
+    --------
+    >>> print(json_text({"a": 1}))
+    {
+      "a": 1
+    }
+    >>> len(json_text({"ids": list(range(10_000))}).splitlines())
+    1
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
+    if len(text) > _INDENTED_UP_TO:
+        return text
+    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def emit(
@@ -642,7 +675,7 @@ def emit(
     """
     out = file or sys.stdout
     if fmt == "json":
-        out.write(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2) + "\n")
+        out.write(json_text(to_jsonable(data)) + "\n")
         return
     frame = _as_frame(data)
     if fmt == "csv":

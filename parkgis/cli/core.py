@@ -34,6 +34,7 @@ from parkgis.cli.common import (
 from parkgis.cli.engine import park_engine
 from parkgis.cli.land import _emit, land_output_options
 from parkgis.cli.output import with_parcel_geometry
+from parkgis.io.reading_cache import default_cache
 
 __all__ = ["COMMANDS", "area", "import_", "info", "validate"]
 
@@ -79,8 +80,11 @@ def _validate(park, projects, fmt, lang) -> None:
     with progress_step("检查园区 / validating"):
         loaded = load_park(park, projects=projects)
         with park_engine(loaded.park) as figures:
-            problems = figures.find_problems(value_issues=loaded.park.value_issues)
-    reading = read_checked(loaded.park, problems=problems)
+            found = None
+            if figures.distributed:
+                found = figures.find_problems(value_issues=loaded.park.value_issues)
+            reading = read_checked(loaded.park, problems=found, memo=default_cache())
+    problems = list(reading.problems)
     errors = reading.errors
     # Many problems of one kind (62,000 parcels naming projects and no project table) are
     # listed as one, with their count and first ids; the summary line counts them all.
@@ -110,7 +114,7 @@ def _validate(park, projects, fmt, lang) -> None:
 
 
 def _stream_json(head: dict[str, Any], lists: dict[str, Iterable[Any]]) -> None:
-    """Write ``{**head, **lists}`` as ``emit`` does (indent 2), each list item as it comes."""
+    """Write ``{**head, **lists}`` as JSON, each list item on a line of its own as it comes."""
     out = sys.stdout
     out.write("{")
     sep = "\n"
@@ -121,8 +125,8 @@ def _stream_json(head: dict[str, Any], lists: dict[str, Iterable[Any]]) -> None:
         out.write(f"{sep}  {json.dumps(key)}: [")
         inner = "\n"
         for item in items:
-            text = json.dumps(to_jsonable(item), ensure_ascii=False, indent=2)
-            out.write(inner + "    " + text.replace("\n", "\n    "))
+            text = json.dumps(to_jsonable(item), ensure_ascii=False, separators=(", ", ": "))
+            out.write(inner + "    " + text)
             inner = ",\n"
         out.write("\n  ]" if inner != "\n" else "]")
         sep = ",\n"
@@ -189,7 +193,7 @@ def area(park, by, planar, fmt, output, lang) -> None:
     _emit(
         table, fmt, output, lang, title=checked.title, text=[(None, table)], csv=table,
         sheets={sheet: table}, totals=(sheet,), layer_name="areas",
-        layer=None if by or shapes is None else with_parcel_geometry(table, shapes),
+        layer=None if by or shapes is None else lambda: with_parcel_geometry(table, shapes),
     )  # fmt: skip
     emit_notes(checked, "file")  # on standard error: the file holds the table alone
 

@@ -30,17 +30,22 @@ class LocalFigures:
 
     distributed = False
 
-    def __init__(self, park: Park) -> None:
+    def __init__(self, park: Park, *, area_mu: Any = None) -> None:
         self.park = park
+        self.area_mu = area_mu
 
-    def on(self, park: Park) -> LocalFigures:
-        """The same engine's figures of another park (the park as the figures read it)."""
-        return LocalFigures(park)
+    def on(self, park: Park, *, area_mu: Any = None) -> LocalFigures:
+        """The same engine's figures of another park (the park as the figures read it).
+
+        ``area_mu``: its parcels' areas as the reading measured them, row by row
+        (not measured again here).
+        """
+        return LocalFigures(park, area_mu=area_mu)
 
     def area_table(self, *, planar: bool = False) -> pd.DataFrame:
         from parkgis.land.tables import area_table
 
-        return area_table(self.park.parcels, planar=planar)
+        return area_table(self.park.parcels, planar=planar, area_mu=self.area_mu)
 
     def find_problems(self, **options: Any) -> list[Any]:
         from parkgis.check.problems import find_problems
@@ -72,7 +77,7 @@ class DaskFigures(LocalFigures):
         self.parts = parts
         self.npartitions = npartitions
 
-    def on(self, park: Park) -> DaskFigures:
+    def on(self, park: Park, *, area_mu: Any = None) -> DaskFigures:
         from parkgis.engine.dask import partition_park
 
         count = self.npartitions

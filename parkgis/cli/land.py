@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from parkgis.cli.common import (
     emit,
     engine_options,
     handle_errors,
+    json_text,
     lang_option,
     loose_file_options,
     park_argument,
@@ -279,7 +279,7 @@ def reserve(
             "supply_parcels": supply,
             "assumptions": assumptions,
         },
-        layer=with_parcel_geometry(supply, loaded.park.parcels) if len(supply) else None,
+        layer=lambda: with_parcel_geometry(supply, loaded.park.parcels) if len(supply) else None,
         layer_name="supply_parcels",
     )
 
@@ -313,8 +313,8 @@ def gaps(park, today, fmt, output, lang) -> None:
 
     loaded = checked = checked_park("gaps", park)
     day = _day(today) or current_as_of() or dt.date.today()
-    table = gaps_table(loaded.park, today=day)
-    figures = _with_notes(gap_figures(loaded.park, today=day), checked, lang)
+    table = gaps_table(loaded.park, today=day, area_mu=checked.reading.area_mu.to_numpy())
+    figures = _with_notes(gap_figures(loaded.park, today=day, table=table), checked, lang)
     lang_ = current_lang(lang)
     summary = pd.DataFrame(figures["gaps"]).drop(columns=["parcel_ids"])
     summary["gap"] = summary["zh" if lang_ == "zh" else "en"]
@@ -341,7 +341,7 @@ def gaps(park, today, fmt, output, lang) -> None:
             "parcels": table,
             "idle_alerts": pd.DataFrame(figures["idle_alerts"]),
         },
-        layer=with_parcel_geometry(table, loaded.park.parcels),
+        layer=lambda: with_parcel_geometry(table, loaded.park.parcels),
         layer_name="gaps",
     )
 
@@ -454,7 +454,7 @@ def enforce(
         csv=rows if findings is not None else risks,
         sheets={"findings": rows, "title_risks": risks},
         footer=figures["note"],
-        layer=findings if findings is not None else _risk_layer(risks, loaded.park.parcels),
+        layer=findings if findings is not None else lambda: _risk_layer(risks, loaded.park.parcels),
         layer_name="findings" if findings is not None else "title_risks",
     )
 
@@ -614,11 +614,14 @@ def _emit(
     """Print or write a command's result; with ``-o`` the extension chooses the kind
     (:mod:`parkgis.cli.output`).
 
-    ``layer`` is the GeoDataFrame a spatial ``-o`` writes (None: the result
-    has no geometry); ``totals`` names the sheets that end with a sum row.
+    ``layer`` is the GeoDataFrame a spatial ``-o`` writes, or a function
+    that makes it (None: the result has no geometry); ``totals`` names the
+    sheets that end with a sum row.
     """
     fmt = output_kind(fmt, output)
     if fmt == "layer":
+        if callable(layer):  # made only when a layer is written
+            layer = layer()
         if layer is None:
             listed = ", ".join(LAYER_SUFFIXES)
             raise click.UsageError(
@@ -643,7 +646,7 @@ def _emit(
         return
     buffer = io.StringIO()
     if fmt == "json":
-        buffer.write(json.dumps(to_jsonable(figures), ensure_ascii=False, indent=2) + "\n")
+        buffer.write(json_text(to_jsonable(figures)) + "\n")
     else:
         lang_ = current_lang(lang)
         first = True

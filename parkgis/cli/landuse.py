@@ -137,7 +137,7 @@ def landuse(
             "totals": _figure_rows(figures["totals"], None),
             "problems": problems,
         },
-        layer=with_parcel_geometry(parcels, checked.park.parcels),
+        layer=lambda: with_parcel_geometry(parcels, checked.park.parcels),
         layer_name="landuse",
         totals=("parcels",),
     )

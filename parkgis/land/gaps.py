@@ -34,7 +34,7 @@ from parkgis.land.allocation import effective_allocations
 from parkgis.measure.area import gross_area_mu
 from parkgis.model.history import status_since
 from parkgis.model.park import Park
-from parkgis.model.values import as_date, id_text
+from parkgis.model.values import as_date, id_text, ids_text
 from parkgis.model.vocab import STAGE
 
 __all__ = ["BUILT_STAGES", "GAPS", "gap_figures", "gaps_table", "one_year_before"]
@@ -111,7 +111,7 @@ def gaps_table(
         ``since``.
     """
     parcels = park.parcels
-    ids = [id_text(v) for v in parcels["parcel_id"].tolist()]
+    ids = ids_text(parcels["parcel_id"].to_numpy(dtype=object))
     status = parcels["acquisition_status"].astype(object).to_numpy()
     step = _column(parcels, "acquisition_step")
     area = (
@@ -177,8 +177,12 @@ def gap_figures(
     today: dt.date,
     since: pd.Series | None = None,
     area_mu: pd.Series | None = None,
+    table: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The three gaps summed: parcels, mu and days in stage; idle-land alerts.
+
+    ``since`` and ``area_mu`` are those of :func:`gaps_table`; ``table``, that
+    table made already (for the same ``today``), is summed instead of made again.
 
     Returns
     -------
@@ -189,7 +193,8 @@ def gap_figures(
         parcels supplied over a year before ``today`` without construction,
         with their area and days; ``idle_mu``.
     """
-    table = gaps_table(park, today=today, since=since, area_mu=area_mu)
+    if table is None:
+        table = gaps_table(park, today=today, since=since, area_mu=area_mu)
     gaps = []
     for code, (zh, en) in GAPS.items():
         rows = table[table["gap"] == code]
@@ -240,7 +245,7 @@ def _furthest(stages: list[object]) -> str | None:
 
 
 def _since_dates(since: pd.Series, ids: list[str | None]) -> list[dt.date | None]:
-    index = [id_text(v) for v in since.index]
+    index = ids_text(since.index.to_numpy(dtype=object))
     seen: set[str | None] = set()
     for key in index:
         if key in seen and key is not None:

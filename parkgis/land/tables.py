@@ -11,6 +11,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pyproj import CRS
 
 from parkgis.errors import DataError
@@ -37,6 +38,7 @@ def area_table(
     planar: bool = False,
     crs: CRS | str | None = None,
     planar_crs: CRS | str | None = None,
+    area_mu: ArrayLike | None = None,
 ) -> gpd.GeoDataFrame:
     """One row per parcel: id, name, status, measured area in mu and m², and its geometry.
 
@@ -57,6 +59,9 @@ def area_table(
         chosen from the parcels (see :func:`~parkgis.measure.area.area_m2`
         and :func:`~parkgis.measure.area.planar_crs`): give them to measure
         parts of a layer as the whole would be measured.
+    area_mu
+        The parcels' areas in mu as measured already (the reading's, row by
+        row): taken instead of measuring again.
 
     Examples
     --------
@@ -65,13 +70,18 @@ def area_table(
     >>> type(table).__name__, table.geometry.name, table.crs.to_epsg()
     ('GeoDataFrame', 'geometry', 4490)
     """
-    sqm = area_m2(parcels.geometry, crs=crs)
+    if area_mu is None:
+        sqm = area_m2(parcels.geometry, crs=crs).to_numpy()
+        mu = sqm / SQM_PER_MU
+    else:
+        mu = np.asarray(area_mu, dtype=float)
+        sqm = mu * SQM_PER_MU
     columns = [
         c for c in ("parcel_id", "name", "zone", "acquisition_status") if c in parcels.columns
     ]
     out = pd.DataFrame(parcels[columns]).reset_index(drop=True)
-    out["area_mu"] = (sqm / SQM_PER_MU).to_numpy()
-    out["area_m2"] = sqm.to_numpy()
+    out["area_mu"] = mu
+    out["area_m2"] = sqm
     if planar:
         out["planar_area_mu"] = planar_area_mu(parcels, crs=planar_crs).to_numpy()
     if "declared_area_mu" in parcels.columns:

@@ -244,6 +244,9 @@ def _read_ids(
 ) -> tuple[pd.Series, list[ValueIssue]]:
     """Ids as :func:`~parkgis.model.values.clean_id` reads them, a warning for each it changed."""
     written = col.tolist()
+    if _plain_ascii(written):  # most id columns: nothing to fold, clean or warn about
+        text = [None if v is None or (t := v.strip()) in BLANKS else t for v in written]
+        return pd.Series(text, index=col.index, dtype=object), []
     read = [_clean_id(v) for v in written]
     issues = []
     for pos in (k for k, (_, changed) in enumerate(read) if changed):
@@ -264,6 +267,13 @@ def _read_ids(
             )
         )
     return pd.Series([text for text, _ in read], index=col.index, dtype=object), issues
+
+
+def _plain_ascii(values: list[Any]) -> bool:
+    """Whether every value is None or ASCII text (checked in one pass over the text)."""
+    if not set(map(type, values)) <= {str, type(None)}:
+        return False
+    return "".join(v for v in values if v is not None).isascii()
 
 
 def _clean_id(value: object) -> tuple[str | None, bool]:
@@ -292,6 +302,12 @@ def _each_distinct(values: list[Any], read: Callable[[Any], _T]) -> list[_T]:
     >>> calls
     ['a', 1, 1.0, True]
     """
+    if values and set(map(type, values)) <= {str, type(None)}:  # text: told apart by value
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        table = [read(u) for u in uniques]
+        if (codes < 0).any():
+            table.append(read(None))  # code -1 is None: the last entry
+        return [table[c] for c in codes.tolist()]
     seen: dict[Any, _T] = {}
     out: list[_T] = []
     for value in values:

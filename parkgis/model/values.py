@@ -84,7 +84,16 @@ def id_text(value: object) -> str | None:
 
 
 def ids_text(values: Iterable[object]) -> list[str | None]:
-    """:func:`id_text` of each value."""
+    """:func:`id_text` of each value (quick for a column of text, as ids are once read).
+
+    Examples
+    --------
+    >>> ids_text(["A-1 ", None, "—", 17.0])
+    ['A-1', None, None, '17']
+    """
+    values = values.tolist() if isinstance(values, (np.ndarray, pd.Series)) else list(values)
+    if set(map(type, values)) <= {str, type(None)}:
+        return [None if v is None or (t := v.strip()) in BLANKS else t for v in values]
     return [id_text(v) for v in values]
 
 
