@@ -14,6 +14,7 @@ CORE = [
     "parkgis.model.park",
     "parkgis.check.problems",
     "parkgis.model.history",
+    "parkgis.model.reshape",
     "parkgis.land.allocation",
     "parkgis.land.buildable",
     "parkgis.land.constraints",

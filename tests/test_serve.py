@@ -15,6 +15,7 @@ are untouched.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import re
 import socket
@@ -23,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -34,8 +36,10 @@ from starlette.testclient import TestClient
 from parkgis.check.reading import read_checked
 from parkgis.cli import cli
 from parkgis.io.store import create_park, read_park, write_park
+from parkgis.model.park import Manifest, Park
 from parkgis.serve.app import create_app
 from parkgis.serve.users import add_user, authenticate, list_users
+from tests.conftest import GK_X, GK_Y, gk_square
 from tests.test_maps import TEMPLATE, XSS, make_park
 
 
@@ -308,30 +312,327 @@ def test_retire_a_parcel(app, park_file):
     assert post_form(client, "T-03", "retire", confirm="1", date="2999-01-01").status_code == 400
 
 
-def test_the_snapshot_after_edits_is_a_fresh_reading(app, park_file):
-    """Edits are applied in memory; the result must be what reading the park again gives."""
+def _served_equals_fresh(app, park_file: Path) -> None:
+    """The snapshot served after edits applied in memory is what a fresh reading gives."""
     from parkgis.io.loose import load_park
+    from parkgis.serve.land import parcel_figures
+    from parkgis.serve.state import Snapshot
 
-    client = client_as(app, "editor1")
-    assert edit(client, "T-01").status_code == 303
-    assert edit(client, "T-02", field="acquisition_step", value="survey").status_code == 303
     state = app.state.park
     served = state.latest()
     fresh = read_checked(load_park(park_file, private=True).park)
-    assert served.seq == 2
     assert served.version == state.version()
-    assert [p.message for p in served.reading.problems] == [p.message for p in fresh.problems]
-    columns = ["parcel_id", "acquisition_status", "acquisition_step", "status_date"]
+    assert served.reading.problems == fresh.problems
+    for got, want in ((served.park, fresh.park), (served.reading.measured, fresh.measured)):
+        columns = list(want.parcels.columns)
+        assert sorted(got.parcels.columns) == sorted(columns)
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(got.parcels[columns]), pd.DataFrame(want.parcels), check_dtype=False
+        )
+        pd.testing.assert_frame_equal(got.events, want.events)
+    figures, again = served.figures(), parcel_figures(fresh)
+    pd.testing.assert_frame_equal(figures.table(), again.table())
+    pd.testing.assert_frame_equal(figures.buildable, again.buildable)
+    other = Snapshot(version=served.version, reading=fresh, seq=served.seq)
+    assert (served.status_codes() == other.status_codes()).all()
+    # every parcel page (fields, figures, history) and the summary, as a fresh server has them
+    client, new = client_as(app, "admin1"), client_as(create_app(park_file), "admin1")
+    json_ = {"accept": "application/json"}
+    for pid in fresh.park.parcels["parcel_id"]:
+        assert client.get(f"/parcel/{pid}", headers=json_).json() == (
+            new.get(f"/parcel/{pid}", headers=json_).json()
+        )
+    assert client.get("/api/summary").json() == new.get("/api/summary").json()
 
-    def cells(parcels):  # blank is blank, NaN or None
-        frame = parcels[columns].astype(object)
-        return frame.where(frame.notna(), None)
 
-    pd.testing.assert_frame_equal(cells(served.park.parcels), cells(fresh.park.parcels))
-    pd.testing.assert_frame_equal(
-        cells(served.reading.measured.parcels), cells(fresh.measured.parcels)
+def test_the_snapshot_after_edits_is_a_fresh_reading(tmp_path):
+    """Edits are applied in memory; the result must be what reading the park again gives.
+
+    T-01 holds land for PJ-1 (its project_id) and T-02 is earmarked for it:
+    when T-01 is acquired, PJ-1 needs no more land, so T-02's supply changes
+    although nobody edited T-02. T-05 has no status (a problem) until one is
+    recorded; T-03 is assigned to a project (the allocations change).
+    """
+    park_file = tmp_path / "edits.gpkg"
+    projects = pd.DataFrame({"project_id": ["PJ-1", "PJ-2"], "name": ["一号", "二号"],
+                             "stage": ["signed"] * 2, "land_demand_mu": [5.0, 50.0]})  # fmt: skip
+    park = make_park(["acquiring", "unacquired", "acquired", "leveled", None],
+                     project_ids=["PJ-1", "PJ-1", None, None, None], projects=projects,
+                     extra={"owner_name": [OWNER, "李四", "王五", "赵六", "钱七"]},
+                     private=("owner_name",))  # fmt: skip
+    create_park(park, park_file)
+    for name, role in (("editor1", "editor"), ("admin1", "admin")):
+        add_user(park_file, name, PASSWORDS[name], role=role)
+    app = create_app(park_file)
+    first = app.state.park.latest()
+    assert [p.code for p in first.reading.problems if p.parcel_id == "T-05"] == ["missing_value"]
+    client = client_as(app, "editor1")
+    before = client.get("/parcel/T-02", headers={"accept": "application/json"}).json()
+    edits = [
+        ("T-01", "status", {"field": "acquisition_status", "value": "acquired"}),
+        ("T-05", "status", {"field": "acquisition_status", "value": "unacquired"}),
+        ("T-04", "status", {"field": "acquisition_step", "value": "approved", "force": "1"}),
+        ("T-04", "status", {"field": "title_status", "value": "applying"}),
+        ("T-03", "status", {"field": "acquisition_status", "value": "leveled"}),
+    ]
+    for pid, action, form in edits:
+        assert post_form(client, pid, action, **form).status_code == 303
+    served = app.state.park.latest()
+    assert served.seq == len(edits)
+    assert served.reading.area_mu is first.reading.area_mu  # applied in memory, not read again
+    assert [p.code for p in served.reading.problems if p.parcel_id == "T-05"] == []
+    after = client.get("/parcel/T-02", headers={"accept": "application/json"}).json()
+    assert before["figures"] != after["figures"]  # T-02's supply followed T-01's acquisition
+    _served_equals_fresh(app, park_file)
+    assert post_form(client, "T-03", "project", project_id="PJ-2").status_code == 303
+    assert post_form(client, "T-02", "status", field="acquisition_status",
+                     value="acquiring").status_code == 303  # fmt: skip
+    served = app.state.park.latest()
+    assert served.seq == len(edits) + 2
+    assert served.reading.area_mu is first.reading.area_mu
+    _served_equals_fresh(app, park_file)
+
+
+def test_figures_that_cannot_be_computed_are_told_not_guessed(tmp_path):
+    """A date the reserve cannot read stops its figures for every parcel, as `reserve` stops."""
+    path = tmp_path / "dates.gpkg"
+    create_park(make_park(["unacquired", "acquired"],
+                          extra={"expected_acquisition": ["明年春天", None]}), path)  # fmt: skip
+    client = TestClient(create_app(path, public=True))
+    for pid in ("T-01", "T-02"):
+        page = client.get(f"/parcel/{pid}?lang=en", headers={"accept": "application/json"}).json()
+        assert [label for label, _ in page["figures"]] == ["Declared area (mu)", "Area (mu)"]
+        assert page["parcel_notes"] == [
+            "net buildable and reserve figures cannot be given: parcels row parcel_id=T-01: "
+            "expected_acquisition '明年春天' is not a date; write it as YYYY-MM-DD"
+        ]
+
+
+# --------------------------------------------------------------------------- split and merge
+
+GRID = {"T-A": (0, 0), "T-B": (100, 0), "T-C": (0, 100), "T-D": (100, 100), "T-E": (400, 0)}
+"""A 2 × 2 block of 100 m squares (T-A, T-B south; T-C, T-D north) and T-E apart."""
+
+
+def grid_park(path: Path) -> Path:
+    """The park of the split and merge tests: T-D is not acquired; owners are private."""
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": list(GRID),
+            "name": ["甲", "乙", "丙", "丁", "戊"],
+            "zone": ["一区"] * 5,
+            "acquisition_status": ["acquired", "acquired", "acquired", "unacquired", "acquired"],
+            "declared_area_mu": [15.0] * 5,
+            "owner_name": [OWNER, "李四", "王五", "赵六", "钱七"],
+        },
+        geometry=[gk_square(GK_X + x, GK_Y + y, 100) for x, y in GRID.values()],
+        crs="EPSG:4544",
     )
-    assert served.park.events["seq"].tolist() == fresh.park.events["seq"].tolist()
+    park = Park(Manifest(name="grid", title="网格", private_fields=("owner_name",)), parcels)
+    create_park(park, path)
+    for name, role in (("editor1", "editor"), ("viewer1", "viewer"), ("admin1", "admin")):
+        add_user(path, name, PASSWORDS[name], role=role)
+    return path
+
+
+@pytest.fixture
+def grid(tmp_path: Path) -> Path:
+    return grid_park(tmp_path / "grid.gpkg")
+
+
+def merge(client: TestClient, pid: str, *others: str, lang: str = "", **form: str):
+    token = csrf_of(client.get(f"/parcel/{pid}").text)
+    data = {"csrf": token, "with": list(others), "new_id": "M-1", "new_name": "合宗 <b>1</b>",
+            "date": "2024-03-01", "note": "合宗批复", **form}  # fmt: skip
+    query = f"?lang={lang}" if lang else ""
+    return client.post(f"/parcel/{pid}/merge{query}", data=data, follow_redirects=False)
+
+
+def parts_file(folder: Path, boxes: list[tuple[float, float, float, float]], *,
+               suffix: str = ".geojson", ids: list[str] | None = None) -> Path:  # fmt: skip
+    """The survey of the parts of a split: ``boxes`` (x0, y0, x1, y1 from the grid's corner)."""
+    ids = ids or [f"T-A{k + 1}" for k in range(len(boxes))]
+    parts = gpd.GeoDataFrame(
+        {"parcel_id": ids, "name": [f"分宗{k + 1}" for k in range(len(boxes))]},
+        geometry=[gk_square(0, 0, 1).__class__(
+            [(GK_X + a, GK_Y + b), (GK_X + c, GK_Y + b), (GK_X + c, GK_Y + d),
+             (GK_X + a, GK_Y + d)]) for a, b, c, d in boxes],
+        crs="EPSG:4544",
+    )  # fmt: skip
+    path = folder / f"parts{suffix}"
+    if suffix == ".txt":
+        from pyproj import CRS
+
+        from parkgis.io.boundary_txt import write_boundary_txt
+
+        write_boundary_txt(parts, path, crs=CRS.from_epsg(4544))
+    else:
+        parts.to_crs("EPSG:4326").to_file(path)
+    return path
+
+
+def split(client: TestClient, pid: str, path: Path, **form: str):
+    token = csrf_of(client.get(f"/parcel/{pid}").text)
+    data = {"csrf": token, "date": "2024-03-01", "note": "分宗测量", **form}
+    files = {"parts": (path.name, path.read_bytes(), "application/octet-stream")}
+    return client.post(f"/parcel/{pid}/split", data=data, files=files, follow_redirects=False)
+
+
+def test_merge_neighbours_into_a_new_parcel(grid):
+    from parkgis.io.gpkg import read_park as read_gpkg
+    from parkgis.measure.area import gross_area_mu
+
+    app = create_app(grid)
+    client = client_as(app, "editor1")
+    page = client.get("/parcel/T-A").text
+    offered = re.findall(r'name="with" value="([^"]+)"', page)
+    assert offered == ["T-B", "T-C"]  # T-D touches at a corner only, T-E is apart
+    response = merge(client, "T-A", "T-B", evidence="元府地合〔2024〕1号")
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith("/parcel/M-1?recorded=")
+    events = history(grid)
+    assert [(e["entity_id"], e["field"], e["from"], e["to"]) for e in events] == [
+        ("M-1", "merge", "T-A,T-B", "M-1"),
+        ("T-A", "retired", None, "true"),
+        ("T-B", "retired", None, "true"),
+        ("M-1", "added", None, "true"),
+    ]
+    assert {(e["by"], e["date"], e["evidence"]) for e in events} == {
+        ("editor1", "2024-03-01", "元府地合〔2024〕1号")
+    }
+    assert events[1]["note"] == "merged into M-1; 合宗批复"
+    park = read_gpkg(grid, private=True)
+    merged = park.parcels.set_index("parcel_id").loc["M-1"]
+    assert merged["derived_from"] == "T-A,T-B"
+    assert merged["declared_area_mu"] == pytest.approx(30.0)
+    assert merged["acquisition_status"] == "acquired"
+    assert merged["owner_name"] == f"{OWNER}；李四"
+    assert float(gross_area_mu(park.parcels[park.parcels["parcel_id"] == "M-1"]).iloc[0]) == (
+        pytest.approx(30.0, rel=1e-3)
+    )
+    assert sorted(park.retired["parcel_id"]) == ["T-A", "T-B"]
+    before = read_gpkg(grid, as_of=dt.date(2024, 2, 29))
+    assert sorted(before.parcels["parcel_id"]) == ["T-A", "T-B", "T-C", "T-D", "T-E"]
+    page = client.get(response.headers["location"])
+    assert page.status_code == 200
+    assert "合宗 &lt;b&gt;1&lt;/b&gt;" in page.text
+    assert client.get("/parcel/T-A").status_code == 404
+    summary = client.get("/api/summary").json()["summary"]
+    assert sum(r["count"] for r in summary) == 4
+
+
+@pytest.mark.parametrize(
+    ("others", "form", "zh", "en"),
+    [
+        (["T-E"], {}, "不相连", "do not form one piece"),
+        (["T-D"], {}, "不相连", "do not form one piece"),  # a corner is not a boundary
+        (["T-B"], {"new_id": "T-C"}, "已有地块的编号", "already the id of a parcel of"),
+        (["T-B"], {"date": "2999-01-01"}, "在将来", "in the future"),
+        (["T-B"], {"note": " "}, "请填写说明", "a note is required"),
+        ([], {}, "请选择至少一宗", "choose at least one"),
+    ],
+)
+def test_merge_refused(grid, others, form, zh, en):
+    app = create_app(grid)
+    client = client_as(app, "editor1")
+    refused = merge(client, "T-A", *others, **form)
+    assert refused.status_code == 400
+    assert zh in refused.text
+    assert en in merge(client, "T-A", *others, lang="en", **form).text
+    assert history(grid) == []
+
+
+def test_merge_refuses_parcels_whose_status_differs(grid):
+    client = client_as(create_app(grid), "editor1")
+    refused = merge(client, "T-C", "T-D", lang="en")
+    assert refused.status_code == 400
+    assert "acquisition_status differs between the parcels to merge" in refused.text
+    assert "T-C=acquired, T-D=unacquired" in refused.text
+    assert history(grid) == []
+
+
+def test_split_and_merge_need_an_editor_and_csrf(grid, tmp_path):
+    viewer = client_as(create_app(grid), "viewer1")
+    assert merge(viewer, "T-A", "T-B").status_code == 403
+    parts = parts_file(tmp_path, [(0, 0, 60, 100), (60, 0, 100, 100)])
+    assert split(viewer, "T-A", parts).status_code == 403
+    editor = client_as(create_app(grid), "editor1")
+    assert merge(editor, "T-A", "T-B", csrf="forged").status_code == 403
+    assert split(editor, "T-A", parts, csrf="forged").status_code == 403
+    assert history(grid) == []
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".txt"])
+def test_split_a_parcel_from_a_survey(grid, tmp_path, suffix):
+    from parkgis.io.gpkg import read_park as read_gpkg
+
+    app = create_app(grid)
+    client = client_as(app, "editor1")
+    parts = parts_file(tmp_path, [(0, 0, 60, 100), (60, 0, 100, 100)], suffix=suffix)
+    response = split(client, "T-A", parts, evidence="分宗测量报告 2024-07")
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith("/parcel/T-A1?recorded=")
+    events = history(grid)
+    assert [(e["entity_id"], e["field"], e["from"], e["to"]) for e in events] == [
+        ("T-A", "split", "T-A", "T-A1,T-A2"),
+        ("T-A", "retired", None, "true"),
+        ("T-A1", "added", None, "true"),
+        ("T-A2", "added", None, "true"),
+    ]
+    assert {e["by"] for e in events} == {"editor1"}
+    assert events[1]["note"] == "split into T-A1,T-A2; 分宗测量"
+    park = read_gpkg(grid, private=True)
+    rows = park.parcels.set_index("parcel_id")
+    for pid, mu in (("T-A1", 9.0), ("T-A2", 6.0)):
+        assert rows.loc[pid, "derived_from"] == "T-A"
+        assert rows.loc[pid, "acquisition_status"] == "acquired"
+        assert rows.loc[pid, "owner_name"] == OWNER
+        assert client.get(f"/parcel/{pid}").status_code == 200
+        served = client.get(f"/parcel/{pid}", headers={"accept": "application/json"}).json()
+        assert dict(served["figures"])["面积(亩)"] == pytest.approx(mu, rel=1e-3)
+    assert park.retired["parcel_id"].tolist() == ["T-A"]
+    before = read_gpkg(grid, as_of=dt.date(2024, 2, 29)).parcels
+    assert sorted(before["parcel_id"]) == ["T-A", "T-B", "T-C", "T-D", "T-E"]
+    history_page = client.get("/parcel/T-A1").text
+    assert "editor1" in history_page
+
+
+@pytest.mark.parametrize(
+    ("boxes", "zh", "en"),
+    [
+        ([(0, 0, 60, 100), (50, 0, 100, 100)], "相互重叠", "the parts overlap"),
+        ([(5, 0, 65, 100), (65, 0, 105, 100)], "不吻合", "do not lie within parcel T-A"),
+        ([(0, 0, 60, 100), (60, 0, 90, 100)], "未被覆盖", "uncovered"),
+        ([(0, 0, 100, 100)], "至少需要两宗", "a split needs two or more"),
+    ],
+)
+def test_split_refused(grid, tmp_path, boxes, zh, en):
+    client = client_as(create_app(grid), "editor1")
+    parts = parts_file(tmp_path, boxes)
+    refused = split(client, "T-A", parts)
+    assert refused.status_code == 400
+    assert zh in refused.text
+    token = csrf_of(client.get("/parcel/T-A").text)
+    english = client.post(
+        "/parcel/T-A/split?lang=en",
+        data={"csrf": token, "date": "2024-03-01", "note": "x"},
+        files={"parts": (parts.name, parts.read_bytes(), "application/octet-stream")},
+    )
+    assert english.status_code == 400
+    assert en in english.text
+    assert history(grid) == []
+
+
+def test_split_refuses_taken_ids_and_unread_files(grid, tmp_path):
+    client = client_as(create_app(grid), "editor1")
+    taken = parts_file(tmp_path, [(0, 0, 60, 100), (60, 0, 100, 100)], ids=["T-A1", "T-B"])
+    refused = split(client, "T-A", taken)
+    assert refused.status_code == 400
+    assert "T-B 是园区中已有地块的编号" in refused.text
+    odd = tmp_path / "parts.exe"
+    odd.write_bytes(b"MZ")
+    assert split(client, "T-A", odd).status_code == 400
+    assert history(grid) == []
 
 
 def test_a_change_made_elsewhere_is_read_in_the_background(app, park_file, monkeypatch):

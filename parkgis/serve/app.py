@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 
 from parkgis.errors import ParkgisError
@@ -48,6 +49,9 @@ _LANG_COOKIE = "parkgis_lang"
 _SESSION_S = 12 * 3600
 _SEARCH_LIMIT = 50
 _EDIT_FIELDS = ("acquisition_status", "acquisition_step", "title_status")
+_PART_FILES = (".geojson", ".json", ".gpkg", ".txt", ".kml", ".kmz", ".zip")
+_PART_BYTES = 50 << 20  # the largest survey file taken for a split
+_NEIGHBOURS = 30  # neighbours offered on the merge form
 _EXPORTS = [
     ("kmz", "KMZ (Google Earth, 奥维)"),
     ("txt", "界址点坐标 TXT"),
@@ -386,6 +390,7 @@ def create_app(
             body = {k: v for k, v in info.items() if k != "history"}
             body["history"] = info["history"]["records"]
             return ctx.finish(JSONResponse(_jsonable(body), status_code=status))
+        can_edit = ctx.user is not None and ctx.user.can_edit and state.writable
         return ctx.page(
             "parcel.html",
             snap,
@@ -393,7 +398,8 @@ def create_app(
             page_title=pid,
             message=message,
             error=error,
-            can_edit=ctx.user is not None and ctx.user.can_edit and state.writable,
+            can_edit=can_edit,
+            neighbours=_neighbours(snap, pid) if can_edit else [],
             edit_fields=[(f, _field_label(f, ctx.lang)) for f in _EDIT_FIELDS],
             edit_values=_edit_values(ctx.lang),
             project_choices=_project_choices(snap),
@@ -511,18 +517,33 @@ def create_app(
         """An edit: signed in, editor, CSRF, date not in the future, a note; then ``check``.
 
         ``check(ctx, form, day, note, evidence)`` returns the error text, or
-        the function that records the change (run in a worker thread).
+        the function that records the change (run in a worker thread). The
+        body (an uploaded file) is read only for a signed-in editor, and the
+        file is closed when the answer is made.
         """
         ctx, snap = await open_ctx(request, fresh=False)  # the store checks the change itself
-        form = await request.form()
-        if not ctx.csrf_ok(form):
-            return refuse(ctx, snap, 403, "请求缺少有效的 CSRF 令牌；请刷新页面后重试",
-                          "missing or wrong CSRF token; reload the page and try again")  # fmt: skip
         if ctx.user is None:
             return refuse(ctx, snap, 401 if not public else 403, "请先登录", "sign in first")
         if not ctx.user.can_edit:
             return refuse(ctx, snap, 403, "您的角色不能记录变更（需要编辑或管理员）",
                           "your role may not record changes (editor or admin needed)")  # fmt: skip
+        length = request.headers.get("content-length") or "0"
+        if length.isdigit() and int(length) > _PART_BYTES + (1 << 20):
+            mb = _PART_BYTES >> 20
+            return refuse(ctx, snap, 413, f"上传内容超过 {mb} MB", f"the upload exceeds {mb} MB")
+        async with request.form(max_files=1) as form:
+            return await edited(request, ctx, snap, form, check)
+
+    async def edited(
+        request: Request,
+        ctx: Ctx,
+        snap: Snapshot,
+        form: Any,
+        check: Callable[[Ctx, Any, dt.date, str, str | None], Any],
+    ) -> Response:
+        if not ctx.csrf_ok(form):
+            return refuse(ctx, snap, 403, "请求缺少有效的 CSRF 令牌；请刷新页面后重试",
+                          "missing or wrong CSRF token; reload the page and try again")  # fmt: skip
         if not state.writable:
             from parkgis.io.store import folder_write_error
 
@@ -556,7 +577,10 @@ def create_app(
                     return ctx.finish(JSONResponse({"events": rows}))
                 seq = events[-1].seq if events else 0
                 target = f"{root}/parcel/{quote(pid, safe='')}?recorded={seq}"
-                if any(e.field == "retired" for e in events):
+                born = [e.entity_id for e in events if e.field == "added"]
+                if born:  # a split or a merge: the (first) new parcel
+                    target = f"{root}/parcel/{quote(born[0], safe='')}?recorded={seq}"
+                elif any(e.field == "retired" for e in events):
                     target = f"{root}/?retired={quote(pid, safe='')}"
                 return ctx.finish(RedirectResponse(target, status_code=303))
         if wants_json(request):
@@ -606,6 +630,57 @@ def create_app(
             return lambda: state.record_parcel(
                 pid, "retired", "true", date=day, by=by, note=note, evidence=evidence
             )
+
+        return await edit(request, check)
+
+    async def record_merge(request: Request) -> Response:
+        def check(ctx: Ctx, form: Any, day: dt.date, note: str, evidence: str | None) -> Any:
+            from parkgis.model.reshape import merge_parcels
+
+            pid = request.path_params["pid"]
+            others = [str(v).strip() for v in form.getlist("with")]
+            others += [p for p in _split_ids(str(form.get("with_ids", ""))) if p not in others]
+            ids = [pid, *[p for p in others if p and p != pid]]
+            if len(ids) < 2:
+                return ctx.t("请选择至少一宗与之合并的相邻地块", "choose at least one neighbouring "
+                             "parcel to merge with")  # fmt: skip
+            new_id = str(form.get("new_id", "")).strip()
+            if not new_id:
+                return ctx.t("请填写合并后的宗地号（新编号）", "give the merged parcel's id")
+            name = str(form.get("new_name", "")).strip() or None
+            assert ctx.user is not None
+            by = ctx.user.name
+            return lambda: state.record_reshape(
+                lambda park: merge_parcels(park, ids, new_id, name=name),
+                date=day, by=by, note=note, evidence=evidence,
+            )  # fmt: skip
+
+        return await edit(request, check)
+
+    async def record_split(request: Request) -> Response:
+        def check(ctx: Ctx, form: Any, day: dt.date, note: str, evidence: str | None) -> Any:
+            upload = form.get("parts")
+            name = str(getattr(upload, "filename", "") or "")
+            suffix = Path(name).suffix.lower()
+            if not name or suffix not in _PART_FILES:
+                kinds = ", ".join(_PART_FILES)
+                return ctx.t(f"请上传分宗测量成果文件（{kinds}）",
+                             f"upload the survey of the parts ({kinds})")  # fmt: skip
+            crs = str(form.get("crs", "")).strip() or None
+            assert ctx.user is not None
+            by = ctx.user.name
+            pid = request.path_params["pid"]
+
+            def record() -> Any:
+                from parkgis.model.reshape import split_parcel
+
+                parts = _read_parts(upload.file, suffix, crs)
+                return state.record_reshape(
+                    lambda park: split_parcel(park, pid, parts),
+                    date=day, by=by, note=note, evidence=evidence,
+                )  # fmt: skip
+
+            return record
 
         return await edit(request, check)
 
@@ -665,6 +740,8 @@ def create_app(
         Route("/parcel/{pid:path}/status", record_status, methods=["POST"]),
         Route("/parcel/{pid:path}/project", record_project, methods=["POST"]),
         Route("/parcel/{pid:path}/retire", record_retired, methods=["POST"]),
+        Route("/parcel/{pid:path}/merge", record_merge, methods=["POST"]),
+        Route("/parcel/{pid:path}/split", record_split, methods=["POST"]),
         Route("/parcel/{pid:path}", parcel),
         Route("/figures", figures_index),
         Route("/figures/{name}", figure_page),
@@ -802,26 +879,20 @@ def _summary(snap: Snapshot, lang: str) -> list[dict[str, Any]]:
     def make() -> list[dict[str, Any]]:
         from parkgis.model.vocab import ACQUISITION
 
-        reading = snap.reading
-        parcels = reading.measured.parcels
-        status = (
-            parcels["acquisition_status"].astype(object).to_numpy()
-            if "acquisition_status" in parcels.columns
-            else [None] * len(parcels)
-        )
-        frame = pd.DataFrame({"status": status, "mu": reading.area_mu.to_numpy()})
+        terms = list(ACQUISITION)
+        codes = snap.status_codes()  # kept current by edits applied in memory
+        area = snap.reading.area_mu.to_numpy(dtype=float)
+        counts = np.bincount(codes, minlength=len(terms) + 1)
+        sums = np.bincount(codes, weights=area, minlength=len(terms) + 1)
         rows = []
-        for term in ACQUISITION:
-            here = frame[frame["status"] == term.code]
-            if len(here):
-                mu = round(float(here["mu"].sum()), 2)
+        for k, term in enumerate(terms):
+            if counts[k]:
                 rows.append({"code": term.code, "label": term.label(lang), "colour": term.colour,
-                             "count": len(here), "mu": mu})  # fmt: skip
-        other = frame[~frame["status"].isin(ACQUISITION.codes)]
-        if len(other):
+                             "count": int(counts[k]), "mu": round(float(sums[k]), 2)})  # fmt: skip
+        if counts[len(terms)]:
             rows.append({"code": "", "label": "其他" if lang == "zh" else "other",
-                         "colour": "#cccccc", "count": len(other),
-                         "mu": round(float(other["mu"].sum()), 2)})  # fmt: skip
+                         "colour": "#cccccc", "count": int(counts[len(terms)]),
+                         "mu": round(float(sums[len(terms)]), 2)})  # fmt: skip
         return rows
 
     return list(snap.derived(("summary", lang), make))
@@ -896,9 +967,6 @@ def _parcel_info(snap: Snapshot, pid: str, *, lang: str, private: bool) -> dict[
 
 
 def _make_parcel(snap: Snapshot, pid: str, lang: str, private: bool) -> dict[str, Any] | None:
-    from parkgis.land.buildable import buildable_table
-    from parkgis.land.constraints import park_rules
-    from parkgis.land.reserve import reserve_parcels
     from parkgis.model.history import events_frame, events_of
     from parkgis.model.vocab import RESERVE_ROLE
 
@@ -919,38 +987,43 @@ def _make_parcel(snap: Snapshot, pid: str, lang: str, private: bool) -> dict[str
         (_field_label("declared_area_mu", lang), _number(row.get("declared_area_mu")))
     ]
     notes = []
-    measured = reading.measured
-    where = [measured_at[pid]] if pid in measured_at else []
-    if where:
-        one = measured.replace(parcels=measured.parcels.iloc[[where[0]]])
-        table = buildable_table(one, rules=park_rules(measured))
-        b = table.iloc[0]
-        figures += [
-            (_field_label("area_mu", lang), float(reading.area_mu.iloc[where[0]])),
-            (_field_label("constrained_mu", lang), float(b["constrained_mu"])),
-            (_field_label("net_mu", lang), float(b["net_mu"])),
-        ]
-        role = reserve_parcels(one, buildable=table).iloc[0]
-        figures += [
-            (_field_label("role", lang), RESERVE_ROLE.label(role["role"], lang=lang)
-             if role["role"] in RESERVE_ROLE else role["role"]),
-            (_field_label("supply_mu", lang), float(role["supply_mu"])),
-            (_field_label("allocated_mu", lang), float(role["allocated_mu"])),
-        ]  # fmt: skip
+    if pid in measured_at:
+        where = measured_at[pid]
+        land = snap.figures()  # of the whole park, made once per reading (parkgis.serve.land)
+        figures.append((_field_label("area_mu", lang), float(reading.area_mu.iloc[where])))
+        try:
+            mine = land.of(where)
+        except ParkgisError as exc:
+            mine, notes = None, [*notes, exc.text(lang)]
+        if mine is not None:
+            role = mine["role"]
+            figures += [
+                (_field_label("constrained_mu", lang), float(mine["constrained_mu"])),
+                (_field_label("net_mu", lang), float(mine["net_mu"])),
+                (_field_label("role", lang),
+                 RESERVE_ROLE.label(role, lang=lang) if role in RESERVE_ROLE else role),
+                (_field_label("supply_mu", lang), float(mine["supply_mu"])),
+                (_field_label("allocated_mu", lang), float(mine["allocated_mu"])),
+            ]  # fmt: skip
+        elif land.error is not None:
+            notes.append(
+                ("净用地与储备数字无法计算：" if lang == "zh" else
+                 "net buildable and reserve figures cannot be given: ") + land.error.text(lang)
+            )  # fmt: skip
     for note in reading.notes:
         if pid in note.parcel_ids:
             notes.append(note.text(lang))
     project = []
     project_id = _text(row.get("project_id"))
     projects = park.projects
-    if project_id and "project_id" in projects.columns:
-        found = projects[projects["project_id"].astype(object).map(str) == project_id]
-        if len(found):
-            p = found.iloc[0]
+    if project_id:
+        found = snap.project_rows().get(project_id, [])
+        if found:
+            p = projects.iloc[found[0]]
             project = [
                 (_field_label(c, lang), _value_label(c, p[c], lang)) for c in projects.columns
             ]
-    events = events_frame(events_of(reading.park.events, entity_id=pid))
+    events = events_frame(events_of(snap.events_of(pid)))
     records = events.to_dict(orient="records")
     shown = [
         [
@@ -1014,6 +1087,63 @@ def _brief_formats() -> list[tuple[str, str]]:
     except (ImportError, ParkgisError):
         return formats
     return [*formats, ("pdf", "PDF")]
+
+
+def _neighbours(snap: Snapshot, pid: str) -> list[tuple[str, str]]:
+    """The parcels that share a stretch of boundary with ``pid`` (for the merge form)."""
+    import shapely
+
+    _, measured_at = snap.positions()
+    if pid not in measured_at:
+        return []
+    parcels = snap.reading.measured.parcels
+    geoms = np.asarray(parcels.geometry.array, dtype=object)
+    tree = snap.derived("sindex", lambda: shapely.STRtree(geoms))
+    me = geoms[measured_at[pid]]
+    out = []
+    for k in sorted(int(i) for i in tree.query(me, predicate="intersects")):
+        if k != measured_at[pid] and shapely.relate_pattern(me, geoms[k], "****1****"):
+            row = parcels.iloc[k]
+            out.append((_text(row.get("parcel_id")), _text(row.get("name"))))
+    return out[:_NEIGHBOURS]
+
+
+def _split_ids(text: str) -> list[str]:
+    from parkgis.land.allocation import split_ids
+
+    return split_ids(text)
+
+
+def _read_parts(file: Any, suffix: str, crs: str | None) -> Any:
+    """The parts of a split from an uploaded survey file, read as ``parkgis import`` reads one.
+
+    Raises
+    ------
+    DataError
+        For a feature that cannot be read: a part missed would be land missed.
+    """
+    import shutil
+
+    from parkgis.errors import DataError
+    from parkgis.io.loose import read_parcel_file
+
+    with tempfile.TemporaryDirectory(prefix="parkgis-split-") as folder:
+        path = Path(folder) / f"parts{suffix}"
+        with open(path, "wb") as out:
+            file.seek(0)
+            shutil.copyfileobj(file, out, length=1 << 20)
+            if out.tell() > _PART_BYTES:
+                mb = _PART_BYTES >> 20
+                raise DataError(f"the survey file is larger than {mb} MB",
+                                zh=f"分宗文件超过 {mb} MB")  # fmt: skip
+        parts, _, issues = read_parcel_file(path, crs=crs)
+    broken = [i for i in issues if i.severity == "error"]
+    if broken:
+        listed = "; ".join(i.message for i in broken[:5])
+        listed_zh = "；".join(i.message_zh or i.message for i in broken[:5])
+        msg = f"{len(broken)} part(s) of the survey file cannot be read: {listed}"
+        raise DataError(msg, zh=f"分宗文件中有 {len(broken)} 宗无法读取：{listed_zh}")
+    return parts
 
 
 def _export_bytes(

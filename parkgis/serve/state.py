@@ -10,32 +10,43 @@ events — which is asked for (cheaply) on each request.
 
 Keeping it current:
 
-- **an edit made here** is applied to the snapshot in memory, in the
-  editor's request, before its answer: its events
-  (:func:`parkgis.model.history.apply_event`), and the problems of the cells
-  it changed checked again (:func:`parkgis.check.problems.check_park` on the
-  changed rows, geometry not checked: it did not change). The log's ``seq``
-  numbers prove nobody else wrote in between; otherwise, and for a change the
-  snapshot cannot take in place (a retirement, a project's change), the
-  editor's request waits for a full reading that includes its events;
+- **an edit made here** (a status, step or title, a project assignment) is
+  applied to the snapshot in memory, in the editor's request, before its
+  answer, touching only what it changes (:func:`_applied`): the changed
+  cells (a copy of each changed column; the rest of the frame is shared),
+  the log (the new rows appended), the problems of the changed rows
+  (:func:`parkgis.check.problems.check_park` on those rows before and after,
+  geometry not checked: it did not change), the summary's status codes and
+  the parcels' land figures (:mod:`parkgis.serve.land`). The result equals a
+  fresh reading (tests/test_serve.py checks it). The log's ``seq`` numbers
+  prove nobody else wrote in between; otherwise, and for a change the
+  snapshot cannot take in place (a retirement, a split or merge, a project's
+  change), the editor's request waits for a full reading that includes its
+  events;
 - **a change made elsewhere** (``parkgis status set``, another server) is
   seen by its version: ONE background thread reads the park again while every
   page goes on being served from the previous snapshot — readers never wait
   for a reading, except the very first.
 
 A snapshot only ever replaces one with an older log. What is derived from a
-snapshot (the map's page, the figures, parcel pages) is kept with it.
+snapshot (the map's page, the figures, parcel pages) is kept with it; a full
+reading also makes, in its own thread, what every page and edit needs (the
+positions of the ids, the index of the log, the land figures of every
+parcel), and an edit applied in memory passes on what it leaves unchanged.
 
 A change is recorded exactly as ``parkgis status set`` records it
 (:func:`parkgis.io.store.record_park_changes` or
 :func:`parkgis.io.postgis.record_store_changes`): checked against the
 vocabulary chains, dated, one transaction. Project assignments and
-retirements go through :func:`parkgis.io.gpkg.record_parcel_event`.
+retirements go through :func:`parkgis.io.gpkg.record_parcel_event`, splits and
+merges through :func:`parkgis.io.store.rewrite_park` with the events of
+:func:`parkgis.model.reshape.reshape_events` (as ``import --update`` records them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import sqlite3
@@ -44,13 +55,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from parkgis.check.reading import Reading, read_checked
 from parkgis.model.history import FIELDS, Event, StatusChange
 from parkgis.model.park import Park
+
+if TYPE_CHECKING:
+    from parkgis.model.reshape import Reshape
+    from parkgis.serve.land import ParcelFigures
 
 __all__ = ["ParkState", "Snapshot", "park_version"]
 
@@ -110,6 +126,34 @@ class Snapshot:
         The first position of an id listed twice (validate reports it).
         """
         return self.derived("positions", lambda: _positions(self.reading))
+
+    def events_of(self, entity_id: str) -> pd.DataFrame:
+        """The rows of the log whose ``entity_id`` is ``entity_id``, in log order.
+
+        Found through an index of the log made once per full reading (and
+        extended by the edits applied in memory), not by a scan.
+        """
+        log = self.park.events
+        index = self.derived("events", lambda: _EventRows(log))
+        return log.iloc[index.of(entity_id, len(log))]
+
+    def figures(self) -> ParcelFigures:
+        """The buildable and reserve figures of each measured parcel (:mod:`parkgis.serve.land`)."""
+        from parkgis.serve.land import parcel_figures
+
+        return self.derived("figures", lambda: parcel_figures(self.reading))
+
+    def status_codes(self) -> np.ndarray:
+        """Each measured parcel's acquisition status as its place in the chain (``len`` if none)."""
+        return self.derived("status", lambda: _status_codes(self.reading.measured.parcels))
+
+    def duplicated(self) -> frozenset[str]:
+        """The parcel ids listed more than once in ``park.parcels`` (validate reports them)."""
+        return self.derived("duplicated", lambda: _duplicated_ids(self.park.parcels))
+
+    def project_rows(self) -> dict[str, list[int]]:
+        """The positions in ``park.projects`` of each project id."""
+        return self.derived("project_rows", lambda: _project_rows(self.park.projects))
 
 
 def park_version(path: str | os.PathLike[str]) -> str:
@@ -203,8 +247,14 @@ class ParkState:
         snap = self._snapshot
         if snap is None:
             return self._read_first()
-        if not self._editing and self.version() != snap.version:
-            self._read_in_background()
+        version = self.version()
+        # In this order: an edit of this server sets _editing before it writes and
+        # offers its snapshot before it clears it, so a version that includes the
+        # edit is never taken for a change made elsewhere.
+        if version != snap.version and not self._editing:
+            latest = self._snapshot or snap
+            if version != latest.version and _version_seq(version) >= latest.seq:
+                self._read_in_background()
         return self._snapshot or snap
 
     def latest(self) -> Snapshot:
@@ -236,10 +286,16 @@ class ParkState:
 
     def _read(self, version: str) -> Snapshot:
         from parkgis.io.loose import load_park
+        from parkgis.io.reading_cache import default_cache
 
         park = load_park(self.path, private=True).park
-        reading = read_checked(park)
-        return Snapshot(version=version, reading=reading, seq=_last_seq(park))
+        reading = read_checked(park, memo=default_cache())
+        snap = Snapshot(version=version, reading=reading, seq=_last_seq(park))
+        for make in (snap.positions, snap.duplicated, snap.project_rows, snap.status_codes,
+                     snap.figures):  # fmt: skip
+            make()  # here, in the reading's thread: no page or edit waits for them
+        snap.events_of("")
+        return snap
 
     def _read_in_background(self) -> None:
         with self._lock:
@@ -339,6 +395,65 @@ class ParkState:
 
         return self._edited(write)
 
+    def record_reshape(
+        self,
+        make: Callable[[Park], Reshape],
+        *,
+        date: dt.date,
+        by: str,
+        note: str,
+        evidence: str | None = None,
+    ) -> tuple[Event, ...]:
+        """Record a split or a merge as ``import --update`` records one, in one transaction.
+
+        ``make`` gets the park as stored (read inside the transaction, with
+        its private fields) and returns the change
+        (:func:`parkgis.model.reshape.merge_parcels` or
+        :func:`~parkgis.model.reshape.split_parcel`, which check it); its
+        events come from :func:`parkgis.model.reshape.reshape_events`
+        (``split``/``merge``, ``retired``, ``added``; ``by`` the user) and the
+        park is written by :func:`parkgis.io.store.rewrite_park`. The
+        snapshot served then is a full reading that includes it.
+
+        Raises
+        ------
+        InputError
+            For a store or a park folder: not recorded there from the browser yet.
+        DataError
+            For a change that cannot be recorded; nothing is written then.
+        """
+        if self.is_store or not self.writable:
+            from parkgis.errors import InputError
+
+            raise InputError(
+                "splits and merges are recorded in a park GeoPackage only "
+                "(use 'parkgis import --update' with a derived_from column for a store)",
+                zh="分宗与合宗目前只能记录在园区 GeoPackage 中（数据库请用带 derived_from 列的 "
+                "'parkgis import --update'）",
+            )
+        from dataclasses import replace
+
+        from parkgis.io.store import rewrite_park
+        from parkgis.model.history import events_frame, events_of
+        from parkgis.model.reshape import reshape_events, reshaped
+
+        def write(recorded_at: str) -> tuple[Event, ...]:
+            recorded: list[Event] = []
+
+            def build(old: Park) -> Park:
+                change = make(old)
+                events = reshape_events(
+                    old, change, date=date, by=by, recorded_at=recorded_at, note=note
+                )
+                recorded.extend(replace(e, evidence=evidence) for e in events)
+                log = events_frame([*events_of(old.events), *recorded])
+                return reshaped(old, change).replace(events=log)
+
+            rewrite_park(self.path, build)
+            return tuple(recorded)
+
+        return self._edited(write)
+
     def _edited(self, write: Callable[[str], tuple[Event, ...]]) -> tuple[Event, ...]:
         """Write (one transaction), then bring the snapshot up to the events written."""
         self.latest()
@@ -366,18 +481,12 @@ class ParkState:
         if any(e.entity != "parcel" or e.field not in _IN_PLACE for e in events):
             return False
         try:
-            reading = _applied(snap, events)
+            new = _applied(snap, events, version)
         except Exception:  # an unforeseen shape of park: read it all instead
             _LOG.exception("parkgis serve: applying events in memory failed; reading again")
             return False
-        touched = {e.entity_id for e in events}
-        new = Snapshot(version=version, reading=reading, seq=int(seqs[-1]))
-        new.cache = {
-            k: v
-            for k, v in list(snap.cache.items())
-            if k == "positions"
-            or (isinstance(k, tuple) and k[0] == "parcel" and k[1] not in touched)
-        }
+        if new is None:
+            return False
         self._offer(new)
         return True
 
@@ -405,51 +514,282 @@ def _positions(reading: Reading) -> tuple[dict[str, int], dict[str, int]]:
     return where(reading.park.parcels), where(reading.measured.parcels)
 
 
-def _applied(snap: Snapshot, events: Sequence[Event]) -> Reading:
-    """The snapshot's reading with parcel value events applied, their cells checked again.
+def _applied(snap: Snapshot, events: Sequence[Event], version: str) -> Snapshot | None:
+    """The snapshot with parcel value events applied in place; None when it cannot be.
 
-    Geometry and positions do not change, so the measured areas, the notes
-    (repairs, parcels left out) and the geometry problems stay as they are.
+    Only what the events change is touched: the changed columns of the
+    parcels (a copy of each such column; the other columns are shared), the
+    log (the new rows appended), the problems of the changed rows (found
+    again on those rows alone, :func:`_rechecked`), the status codes and the
+    land figures (:meth:`parkgis.serve.land.ParcelFigures.after`). Geometry
+    and positions do not change, so the measured areas, the notes (repairs,
+    parcels left out) and the geometry problems stay as they are. The result
+    is what reading the park again gives (tests/test_serve.py checks it).
     """
-    from parkgis.model.history import apply_event
-
     reading = snap.reading
-    at, measured_at = snap.positions()
     park, measured = reading.park, reading.measured
-    changed: dict[int, set[str]] = {}
+    at, measured_at = snap.positions()
+    cells: dict[str, dict[int, Any]] = {}
+    measured_cells: dict[str, dict[int, Any]] = {}
+    changed: dict[int, dict[str, tuple[Any, Any]]] = {}
     for event in events:
-        pos = at[event.entity_id]
-        park = apply_event(park, event)
-        if event.entity_id in measured_at:
-            measured = apply_event(measured, event)
-        fields = changed.setdefault(pos, set())
-        fields.add(event.field)
+        pos = at.get(event.entity_id)
+        if pos is None:
+            return None
+        values = [(event.field, event.to)]
         if event.field in _DATED:
-            fields.add("status_date")
-    measured = measured.replace(events=park.events)
-    problems = _rechecked(reading.problems, park, changed)
-    return Reading(park=park, problems=problems, measured=measured, area_mu=reading.area_mu,
-                   rows=reading.rows, notes=reading.notes)  # fmt: skip
+            values.append(("status_date", event.date.isoformat()))
+        where = measured_at.get(event.entity_id)
+        for name, value in values:
+            cells.setdefault(name, {})[pos] = value
+            if where is not None:
+                measured_cells.setdefault(name, {})[where] = value
+        if where is not None:
+            before = _cell(measured.parcels, event.field, where)
+            was = changed.setdefault(where, {}).get(event.field, (before, None))[0]
+            changed[where][event.field] = (was, event.to)
+    rows = sorted({p for column in cells.values() for p in column})
+    if _touched_ids(events) & snap.duplicated() or _has_value_issues(park, rows):
+        return None  # rows that cannot be keyed by id, or cells read with a doubt
+    log = _appended(park.events, events)
+    private = park.manifest.private_fields
+    new_park = park.replace(parcels=_with_cells(park.parcels, cells, private), events=log)
+    new_measured = measured.replace(
+        parcels=_with_cells(measured.parcels, measured_cells, private), events=log
+    )
+    problems = _rechecked(reading.problems, park, new_park, rows, snap.project_rows())
+    if problems is None:
+        return None
+    new_reading = Reading(park=new_park, problems=problems, measured=new_measured,
+                          area_mu=reading.area_mu, rows=reading.rows,
+                          notes=reading.notes)  # fmt: skip
+    new = Snapshot(version=version, reading=new_reading, seq=int(events[-1].seq or 0))
+    _carry(snap, new, events, changed)
+    return new
+
+
+def _carry(old: Snapshot, new: Snapshot, events: Sequence[Event], changed: Any) -> None:
+    """Give ``new`` what ``old`` derived that the events leave as it was, or update it."""
+    from parkgis.serve.land import ParcelFigures
+
+    cache = old.cache
+    kept: dict[Any, Any] = {
+        k: cache[k] for k in ("positions", "duplicated", "project_rows", "projects") if k in cache
+    }
+    if "status" in cache:
+        codes = cache["status"]
+        moved = {p: c["acquisition_status"][1] for p, c in changed.items()
+                 if "acquisition_status" in c}  # fmt: skip
+        if moved:
+            codes = codes.copy()
+            for pos, status in moved.items():
+                codes[pos] = _status_code(status)
+        kept["status"] = codes
+    index = cache.get("events")
+    if index is not None:
+        extended = index.extended(events, len(old.park.events))
+        if extended is not None:
+            kept["events"] = extended
+    redone: frozenset[int] | None = frozenset()
+    figures = cache.get("figures")
+    if isinstance(figures, ParcelFigures):
+        kept["figures"] = after = figures.after(new.reading, changed)
+        redone = after.touched  # None: computed again for the whole park
+    touched = _touched_ids(events)
+    _, measured_at = old.positions()
+    for key, value in list(cache.items()):  # pages add to it meanwhile
+        if not (isinstance(key, tuple) and key[0] == "parcel") or key[1] in touched:
+            continue
+        if redone is None or measured_at.get(key[1]) in redone:
+            continue
+        kept[key] = value
+    new.cache = kept
+
+
+class _EventRows:
+    """The rows of each entity's events in a log that only grows.
+
+    Made once per full reading; the snapshots made from it by edits applied
+    in memory share it (each uses only the rows of its own log).
+    """
+
+    def __init__(self, log: pd.DataFrame) -> None:
+        self._rows: dict[str, list[int]] = {}
+        for pos, entity_id in enumerate(log["entity_id"].tolist()):
+            self._rows.setdefault(str(entity_id), []).append(pos)
+        self._length = len(log)
+        self._lock = threading.Lock()
+
+    def of(self, entity_id: str, length: int) -> list[int]:
+        """The rows of ``entity_id`` among the first ``length`` rows of the log."""
+        return [p for p in self._rows.get(entity_id, ()) if p < length]
+
+    def extended(self, events: Sequence[Event], start: int) -> _EventRows | None:
+        """This index with ``events`` appended at row ``start``; None if it does not end there."""
+        with self._lock:
+            if start != self._length:
+                return None
+            for k, event in enumerate(events):
+                self._rows.setdefault(event.entity_id, []).append(start + k)
+            self._length += len(events)
+        return self
+
+
+def _cell(frame: pd.DataFrame, column: str, pos: int) -> Any:
+    if column not in frame.columns:
+        return None
+    value = frame[column].iat[pos]
+    return None if value is None or (isinstance(value, float) and value != value) else value
+
+
+def _with_cells(frame: Any, cells: dict[str, dict[int, Any]], private: Sequence[str]) -> Any:
+    """``frame`` with some cells set: each column changed is a new array, the rest is shared.
+
+    A column the frame lacks goes where the park's reader puts a column the
+    store has just added: after the stored ones, before the private fields
+    and the geometry.
+    """
+    if not cells:
+        return frame
+    out = frame.copy(deep=False)
+    for column, values in cells.items():
+        if column in frame.columns:
+            array = frame[column].to_numpy(dtype=object, copy=True)
+        else:
+            array = np.full(len(frame), None, dtype=object)
+        for pos, value in values.items():
+            array[pos] = value
+        series = pd.Series(array, index=frame.index, dtype=object)
+        if column in out.columns:
+            out[column] = series
+        else:
+            last = {*private, out.geometry.name}
+            where = next((k for k, c in enumerate(out.columns) if c in last), len(out.columns))
+            out.insert(where, column, series)
+    return out
+
+
+def _appended(log: pd.DataFrame, events: Sequence[Event]) -> pd.DataFrame:
+    """The log with ``events`` appended (its rows copied, not rebuilt from events)."""
+    from parkgis.model.history import events_frame
+
+    rows = events_frame(events)
+    if not len(log):
+        return rows
+    return pd.concat([log, rows], ignore_index=True)
+
+
+def _touched_ids(events: Sequence[Event]) -> set[str]:
+    """The ids of the entities ``events`` change."""
+    return {e.entity_id for e in events}
+
+
+def _duplicated_ids(parcels: pd.DataFrame) -> frozenset[str]:
+    from parkgis.model.values import ids_text
+
+    if "parcel_id" not in parcels.columns:
+        return frozenset()
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for pid in ids_text(parcels["parcel_id"].to_numpy(dtype=object)):
+        if pid is not None:
+            (twice if pid in seen else seen).add(pid)
+    return frozenset(twice)
+
+
+def _has_value_issues(park: Park, rows: Sequence[int]) -> bool:
+    """Whether a cell of these rows was read with a doubt (its problem would change)."""
+    wanted = {p + 1 for p in rows}
+    return any(i.table == "parcels" and i.row in wanted for i in park.value_issues)
+
+
+def _status_codes(parcels: pd.DataFrame) -> np.ndarray:
+    if "acquisition_status" not in parcels.columns:
+        return np.full(len(parcels), _status_code(None), dtype=np.int64)
+    index = _status_index()
+    other = len(index)
+    values = parcels["acquisition_status"].tolist()
+    return np.array([index.get(v, other) if isinstance(v, str) else other for v in values],
+                    dtype=np.int64)  # fmt: skip
+
+
+def _status_code(value: Any) -> int:
+    index = _status_index()
+    return index.get(value, len(index)) if isinstance(value, str) else len(index)
+
+
+@functools.cache
+def _status_index() -> dict[str, int]:
+    """Each acquisition status code's place in the chain."""
+    from parkgis.model.vocab import ACQUISITION
+
+    return {code: k for k, code in enumerate(ACQUISITION.codes)}
+
+
+def _project_rows(projects: pd.DataFrame) -> dict[str, list[int]]:
+    from parkgis.model.values import ids_text
+
+    out: dict[str, list[int]] = {}
+    if "project_id" in projects.columns:
+        for pos, pid in enumerate(ids_text(projects["project_id"].to_numpy(dtype=object))):
+            if pid is not None:
+                out.setdefault(pid, []).append(pos)
+    return out
 
 
 def _rechecked(
-    problems: Sequence[Any], park: Park, changed: dict[int, set[str]]
-) -> tuple[Any, ...]:
-    """``problems`` with those of the changed cells found again (the rows alone, no geometry)."""
+    problems: Sequence[Any],
+    before: Park,
+    after: Park,
+    rows: Sequence[int],
+    project_rows: dict[str, list[int]],
+) -> tuple[Any, ...] | None:
+    """``problems`` after cells of ``rows`` changed: those rows checked before and after.
+
+    The problems the rows have alone (with the projects they name) before
+    the change are taken out, those they have after it put in, each at its
+    place in ``check_park``'s order. None when a problem to take out is not
+    found (then the park is read again).
+    """
+    from bisect import bisect_left, insort
+
+    old = _row_problems(before, rows, project_rows)
+    new = _row_problems(after, rows, project_rows)
+    if old == new:
+        return tuple(problems)
+    out = list(problems)
+    for problem in old:
+        if problem in new:
+            continue
+        key = _order(problem)
+        i = bisect_left(out, key, key=_order)
+        while i < len(out) and out[i] != problem and _order(out[i]) == key:
+            i += 1
+        if i >= len(out) or out[i] != problem:
+            return None
+        del out[i]
+    for problem in new:
+        if problem not in old:
+            insort(out, problem, key=_order)
+    return tuple(out)
+
+
+def _row_problems(park: Park, rows: Sequence[int], project_rows: dict[str, list[int]]) -> list[Any]:
+    """The problems of the parcels of ``rows`` checked alone, with the projects they name."""
     from parkgis.check.problems import check_park
+    from parkgis.land.allocation import split_ids
 
-    def of_cell(p: Any) -> bool:
-        if p.table != "parcels" or "count" in p.details:  # a group of problems stays whole
-            return False
-        fields = changed.get((p.row or 0) - 1)
-        return fields is not None and p.details.get("field") in fields
-
-    kept = [p for p in problems if not of_cell(p)]
-    positions = sorted(changed)
-    rows = park.parcels.iloc[positions]
-    one = park.replace(parcels=rows, allocations=park.allocations.iloc[:0], value_issues=())
-    found = check_park(one, rows=[p + 1 for p in positions], area_mu=np.full(len(rows), np.nan))
-    return tuple(sorted([*kept, *[p for p in found.problems if of_cell(p)]], key=_order))
+    parcels = park.parcels.iloc[list(rows)]
+    named: set[str] = set()
+    if "project_id" in parcels.columns:
+        for value in parcels["project_id"].tolist():
+            named.update(split_ids(value))
+    wanted = sorted(p for pid in named for p in project_rows.get(pid, []))
+    one = park.replace(parcels=parcels, projects=park.projects.iloc[wanted],
+                       allocations=park.allocations.iloc[:0], value_issues=())  # fmt: skip
+    found = check_park(one, rows=[p + 1 for p in rows], area_mu=np.full(len(rows), np.nan))
+    numbers = {p + 1 for p in rows}
+    return [p for p in found.problems if p.table == "parcels" and p.row in numbers]
 
 
 def _order(p: Any) -> tuple[Any, ...]:

@@ -184,6 +184,31 @@ _PARCEL = """{% extends "base.html" %}{% block main %}{% from "macros.html" impo
 <label>{{ t('依据', 'Evidence') }} <input name="evidence" size="30"></label>
 <label><input type="checkbox" name="confirm" value="1" required> {{ t('确认：地块离开园区（保留其历史）', 'Confirm: the parcel leaves the park (its history is kept)') }}</label>
 <button type="submit">{{ t('注销', 'Retire') }}</button>
+</form>
+<h2>{{ t('合宗', 'Merge parcels') }}</h2>
+<form id="merge" method="post" action="{{ root }}/parcel/{{ parcel_id | urlencode }}/merge">
+<input type="hidden" name="csrf" value="{{ csrf }}">
+{% if neighbours %}<fieldset><legend>{{ t('与下列相邻地块合并', 'Merge with these neighbours') }}</legend>
+{% for nid, nname in neighbours %}<label><input type="checkbox" name="with" value="{{ nid }}"> {{ nid }} {{ nname }}</label>
+{% endfor %}</fieldset>{% endif %}
+<label>{{ t('其他地块编号(逗号分隔)', 'Other parcel ids (comma-separated)') }} <input name="with_ids" size="40"></label>
+<label>{{ t('合并后的宗地号(新编号)', "The merged parcel's id (a new one)") }} <input name="new_id" required></label>
+<label>{{ t('合并后的名称', "The merged parcel's name") }} <input name="new_name" size="30"></label>
+<label>{{ t('日期', 'Date') }} <input type="date" name="date" value="{{ today }}" max="{{ today }}" required></label>
+<label>{{ t('说明(必填)', 'Note (required)') }} <input name="note" required size="50"></label>
+<label>{{ t('依据', 'Evidence') }} <input name="evidence" size="30"></label>
+<button type="submit">{{ t('合宗', 'Merge') }}</button>
+</form>
+<h2>{{ t('分宗', 'Split the parcel') }}</h2>
+<form id="split" method="post" enctype="multipart/form-data" action="{{ root }}/parcel/{{ parcel_id | urlencode }}/split">
+<input type="hidden" name="csrf" value="{{ csrf }}">
+<label>{{ t('分宗测量成果(GeoJSON、GeoPackage、界址点坐标 TXT、KML/KMZ、压缩的 Shapefile)，每宗一个新宗地号', 'The survey of the parts (GeoJSON, GeoPackage, 界址点 TXT, KML/KMZ, zipped shapefile), each part with its new id') }}
+<input type="file" name="parts" required accept=".geojson,.json,.gpkg,.txt,.kml,.kmz,.zip"></label>
+<label>{{ t('坐标系(文件未注明时填写，如 EPSG:4544)', 'CRS (when the file does not say, e.g. EPSG:4544)') }} <input name="crs" size="15"></label>
+<label>{{ t('日期', 'Date') }} <input type="date" name="date" value="{{ today }}" max="{{ today }}" required></label>
+<label>{{ t('说明(必填)', 'Note (required)') }} <input name="note" required size="50"></label>
+<label>{{ t('依据', 'Evidence') }} <input name="evidence" size="30"></label>
+<button type="submit">{{ t('分宗', 'Split') }}</button>
 </form>{% endif %}
 {% endblock %}"""
 
