@@ -176,3 +176,33 @@ def test_validate_json_lists_the_group_and_counts_every_problem(tmp_path):
     assert len(problem["details"]["parcel_ids"]) == 20
     assert len(report["parcels"]) == GROUP_OVER + 50
     assert "150 error(s)" in result.stderr or "150 个错误" in result.stderr
+
+
+def test_rings_and_their_orientation_as_geos_gives_them():
+    from parkgis.check.coverage import _ccw, _ring_coordinates
+
+    square = shapely.box(500_000, 3_577_000, 500_100, 3_577_100)
+    holed = shapely.Polygon(
+        [(0, 0), (10, 0), (10, 10), (0, 10)], [[(2, 2), (2, 4), (4, 4), (4, 2)]]
+    )
+    sliver = shapely.Polygon([(105.96, 32.32), (105.97, 32.32), (105.97, 32.32 + 1e-12)])
+    geoms = np.array(
+        [
+            square,
+            shapely.reverse(square),  # clockwise exterior
+            holed,
+            shapely.MultiPolygon([holed, shapely.box(20, 0, 21, 1)]),
+            sliver,
+            shapely.reverse(sliver),
+        ],
+        dtype=object,
+    )
+    coords, ring_of, owner, exterior = _ring_coordinates(geoms)
+    parts, part_owner = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    assert owner.tolist() == part_owner[ring_part].tolist()
+    assert exterior.tolist() == np.r_[True, ring_part[1:] != ring_part[:-1]].tolist()
+    np.testing.assert_array_equal(coords, shapely.get_coordinates(rings))
+    step = np.flatnonzero(ring_of[1:] == ring_of[:-1])
+    assert _ccw(coords, ring_of, step).tolist() == shapely.is_ccw(rings).tolist()
+    assert _ccw(coords, ring_of, step).tolist()[-2:] == [True, False]  # the sliver, by GEOS

@@ -79,17 +79,14 @@ def edge_balance(geoms: np.ndarray) -> Edges:
     empty = Edges(np.zeros(n, bool), np.zeros(0, np.int64), np.zeros((0, 2, 2)))
     if not n:
         return empty
-    parts, part_owner = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    if not len(rings):
+    coords, ring_of, ring_owner, exterior = _ring_coordinates(geoms)
+    if not len(exterior):
         return empty
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
     step = np.flatnonzero(ring_of[1:] == ring_of[:-1])  # segment k: coords[k] -> coords[k + 1]
     seg_ring = ring_of[step]
-    owner = part_owner[ring_part[seg_ring]]
+    owner = ring_owner[seg_ring]
     # The polygon lies left of an exterior ring drawn anticlockwise and of a hole drawn clockwise.
-    exterior = np.r_[True, ring_part[1:] != ring_part[:-1]]
-    inside_left = shapely.is_ccw(rings) == exterior
+    inside_left = _ccw(coords, ring_of, step) == exterior
     x, y = coords[:, 0], coords[:, 1]
     forward = (x[step] < x[step + 1]) | ((x[step] == x[step + 1]) & (y[step] < y[step + 1]))
     sign = np.where(forward == inside_left[seg_ring], 1, -1)
@@ -149,6 +146,47 @@ def uncovered_faces(unbalanced: np.ndarray, tree: shapely.STRtree) -> np.ndarray
     # In a normal form (first vertex, orientation): the same hole measures the same to the
     # last bit whichever parcels it was found among.
     return shapely.normalize(shapely.polygons(shapely.get_exterior_ring(faces[free])))
+
+
+def _ring_coordinates(geoms: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The x, y of every ring of polygons, without making a geometry per part or ring.
+
+    Returns the coordinates (``(m, 2)``), the ring of each coordinate, the
+    geometry of each ring and whether each ring is an exterior one.
+    """
+    _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+    ring_offsets, part_offsets = offsets[0], offsets[1]
+    parts = len(part_offsets) - 1
+    if len(offsets) > 2:  # multipolygons: geometry -> parts
+        part_owner = np.repeat(np.arange(len(geoms)), np.diff(offsets[2]))
+    else:
+        part_owner = np.arange(parts)
+    rings = len(ring_offsets) - 1
+    ring_owner = np.repeat(part_owner, np.diff(part_offsets))
+    exterior = np.zeros(rings, bool)
+    exterior[part_offsets[:-1][np.diff(part_offsets) > 0]] = True
+    ring_of = np.repeat(np.arange(rings), np.diff(ring_offsets))
+    return coords, ring_of, ring_owner, exterior
+
+
+def _ccw(coords: np.ndarray, ring_of: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Whether each ring runs anticlockwise: the sign of its area (shoelace, from its first
+    vertex), and GEOS's robust test where the area is too small for the sign to be sure."""
+    rings = int(ring_of[-1]) + 1 if len(ring_of) else 0
+    first = np.r_[0, np.flatnonzero(ring_of[1:] != ring_of[:-1]) + 1]
+    dx = coords[:, 0] - coords[first, 0][ring_of]
+    dy = coords[:, 1] - coords[first, 1][ring_of]
+    cross = dx[step] * dy[step + 1] - dx[step + 1] * dy[step]
+    twice = np.bincount(ring_of[step], weights=cross, minlength=rings)
+    size = np.zeros(rings)
+    np.maximum.at(size, ring_of, np.abs(dx) + np.abs(dy))
+    doubtful = np.flatnonzero(np.abs(twice) <= 1e-9 * size**2)
+    ccw = twice > 0
+    if len(doubtful):
+        ends = np.r_[first[1:], len(coords)]
+        rings_ = [shapely.linearrings(coords[first[r] : ends[r]]) for r in doubtful]
+        ccw[doubtful] = shapely.is_ccw(np.asarray(rings_, dtype=object))
+    return ccw
 
 
 def _groups(coords: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

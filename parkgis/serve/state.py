@@ -375,15 +375,10 @@ class ParkState:
         DataError
             For a change that cannot be recorded; nothing is written then.
         """
-        if self.is_store or not self.writable:
-            from parkgis.errors import InputError
-
-            raise InputError(
-                "project assignments and retirements are recorded in a park GeoPackage only "
-                "(use 'parkgis import --update' for a store)",
-                zh="项目归属与地块注销目前只能记录在园区 GeoPackage 中（数据库请用 "
-                "'parkgis import --update'）",
-            )
+        self._park_file_only(
+            ("project assignments and retirements", "项目归属与地块注销"),
+            ("'parkgis import --update'", "'parkgis import --update'"),
+        )
         from parkgis.io.gpkg import record_parcel_event
 
         def write(recorded_at: str) -> tuple[Event, ...]:
@@ -394,6 +389,19 @@ class ParkState:
             return (event,)
 
         return self._edited(write)
+
+    def _park_file_only(self, what: tuple[str, str], instead: tuple[str, str]) -> None:
+        """Refuse a change the browser records in a park GeoPackage only, saying what to do.
+
+        ``what`` and ``instead`` (the way to record it in a store) in English and Chinese.
+        """
+        if self.is_store or not self.writable:
+            from parkgis.errors import InputError
+
+            raise InputError(
+                f"{what[0]} are recorded in a park GeoPackage only (use {instead[0]} for a store)",
+                zh=f"{what[1]}目前只能记录在园区 GeoPackage 中（数据库请用 {instead[1]}）",
+            )
 
     def record_reshape(
         self,
@@ -422,15 +430,13 @@ class ParkState:
         DataError
             For a change that cannot be recorded; nothing is written then.
         """
-        if self.is_store or not self.writable:
-            from parkgis.errors import InputError
-
-            raise InputError(
-                "splits and merges are recorded in a park GeoPackage only "
-                "(use 'parkgis import --update' with a derived_from column for a store)",
-                zh="分宗与合宗目前只能记录在园区 GeoPackage 中（数据库请用带 derived_from 列的 "
-                "'parkgis import --update'）",
-            )
+        self._park_file_only(
+            ("splits and merges", "分宗与合宗"),
+            (
+                "'parkgis import --update' with a derived_from column",
+                "带 derived_from 列的 'parkgis import --update'",
+            ),
+        )
         from dataclasses import replace
 
         from parkgis.io.store import rewrite_park
