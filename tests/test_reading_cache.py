@@ -229,3 +229,13 @@ def test_a_planted_entry_cannot_run_code(tmp_path, monkeypatch):
     assert not (tmp_path / "planted.txt").exists()
     assert (memo.misses, memo.hits) == (2, 0)
     same_reading(fresh, again)
+
+
+def test_a_status_change_keeps_the_remembered_geometry_and_is_read_anew(tmp_path):
+    memo = Counting(tmp_path)
+    read_checked(troubled_park(), memo=memo)
+    moved = troubled_park(acquisition_status=["acquired"] * 6 + ["not a status"])
+    again = read_checked(moved, memo=memo)
+    assert (memo.misses, memo.hits) == (1, 1)  # the geometry's checks are the same ...
+    same_reading(read_checked(moved), again)  # ... and the status is checked as read
+    assert "unknown_status" in {p.code for p in again.problems}
