@@ -234,3 +234,54 @@ def test_line_record_kept_without_geometry(tmp_path):
     frame, _, issues = read(write(tmp_path, lines))
     assert frame.geometry.iloc[0] is None
     assert [i.code for i in issues] == ["broken_geometry"] and "线" in issues[0].message
+
+
+def _parkgis(*args: str, cwd: Path):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "parkgis", *args], cwd=Path(__file__).resolve().parents[1],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_import_status_for_a_survey_file_that_gives_none(tmp_path):
+    txt = square_file(tmp_path)
+    bare = _parkgis("import", str(txt), "-o", str(tmp_path / "bare.gpkg"), cwd=tmp_path)
+    assert bare.returncode == 0, bare.stderr
+    refused = _parkgis("reserve", str(tmp_path / "bare.gpkg"), "--lang", "en", cwd=tmp_path)
+    assert refused.returncode == 1 and "acquisition_status" in refused.stderr
+    park = tmp_path / "park.gpkg"
+    done = _parkgis("import", str(txt), "-o", str(park), "--status", "未征收", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "acquisition_status: unacquired (未征收, from --status) for 1 of 1 feature(s)" in (
+        done.stdout
+    )
+    from parkgis.io.store import read_park
+
+    assert read_park(park).parcels["acquisition_status"].tolist() == ["unacquired"]
+    reserve = _parkgis("reserve", str(park), "--format", "json", cwd=tmp_path)
+    assert reserve.returncode == 0, reserve.stderr
+    wrong = _parkgis("--lang", "en", "import", str(txt), "-o", str(tmp_path / "w.gpkg"),
+                     "--status", "征收", cwd=tmp_path)  # fmt: skip
+    assert wrong.returncode == 2 and "expected one of: unacquired/未征收" in wrong.stderr
+    assert not (tmp_path / "w.gpkg").exists()
+
+
+def test_import_status_keeps_what_the_file_gives(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from parkgis.io.importer import import_sources
+
+    layer = gpd.GeoDataFrame(
+        {"parcel_id": ["A", "B"], "acquisition_status": ["已征收", None]},
+        geometry=[box(500_000, 3_577_000, 500_100, 3_577_100),
+                  box(500_100, 3_577_000, 500_200, 3_577_100)],
+        crs="EPSG:4544",
+    )  # fmt: skip
+    layer.to_file(tmp_path / "parcels.gpkg", layer="parcels")
+    report = import_sources([tmp_path / "parcels.gpkg"], tmp_path / "p.gpkg", status="unacquired")
+    assert report.park.parcels["acquisition_status"].tolist() == ["acquired", "unacquired"]
+    assert any("for 1 of 2 feature(s) that give none" in line for line in report.lines)

@@ -227,10 +227,18 @@ def area(park, by, planar, fmt, output, lang) -> None:
 @click.option("--date", "date_", metavar="YYYY-MM-DD", help="With --update: the changes' date.")
 @click.option("--by", "by", metavar="NAME", help="With --update: who records the changes.")
 @click.option("--note", help="With --update: a note on every event, e.g. the ledger's name.")
+@click.option(
+    "--status",
+    "status",
+    metavar="STATUS",
+    callback=lambda ctx, param, value: _status_term(value),
+    help="Acquisition status of the parcels whose source gives none (a 界址点 TXT, a CASS DXF, "
+    "a KML), e.g. 未征收 or unacquired; parcels whose source gives one keep it.",
+)
 @loose_file_options
 @handle_errors
 def import_(
-    sources, output, name, title, private, overwrite, update, date_, by, note,
+    sources, output, name, title, private, overwrite, update, date_, by, note, status,
 ) -> None:  # fmt: skip
     """Build a park folder from loose files: parcels, constraints, project ledger.
 
@@ -263,13 +271,27 @@ def import_(
             by,
             note,
             datetime.now().astimezone().isoformat(timespec="seconds"),
+            status,
         )
     for line in report.lines:
         click.echo(line)
 
 
+def _status_term(value: str | None) -> str | None:
+    """``--status`` as its code; a term that is not one is a usage error naming the terms."""
+    if value is None:
+        return None
+    from parkgis.errors import VocabularyError
+    from parkgis.model.vocab import ACQUISITION
+
+    try:
+        return ACQUISITION.code(value, where="--status", where_zh="--status")
+    except VocabularyError as exc:
+        raise click.BadParameter(exc.text(current_lang()), param_hint="--status") from None
+
+
 def _import(sources, output, name, title, private, overwrite, update, date_, by, note,
-            recorded_at):  # fmt: skip
+            recorded_at, status):  # fmt: skip
     from parkgis.io.importer import import_sources
 
     return import_sources(
@@ -285,6 +307,7 @@ def _import(sources, output, name, title, private, overwrite, update, date_, by,
         by=by,
         note=note,
         recorded_at=recorded_at,
+        status=status,
     )
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -38,7 +39,8 @@ from parkgis.io.store import (
 from parkgis.model.history import diff_events, events_frame, events_of
 from parkgis.model.park import Manifest, Park, empty_layer, empty_table
 from parkgis.model.schema import TABLES, ValueIssue
-from parkgis.model.vocab import CONSTRAINT_KIND
+from parkgis.model.values import is_blank
+from parkgis.model.vocab import ACQUISITION, CONSTRAINT_KIND
 
 __all__ = ["ImportReport", "import_sources"]
 
@@ -74,6 +76,7 @@ def import_sources(
     by: str | None = None,
     note: str | None = None,
     recorded_at: str | None = None,
+    status: str | None = None,
 ) -> ImportReport:
     """Read loose files and write them as a park GeoPackage (``output``, NAME.gpkg).
 
@@ -97,6 +100,12 @@ def import_sources(
         (the shell reads the clock), with ``note``. Projects, targets,
         allocations and constraints the sources do not give are kept, and
         so are the park's name, title and settings.
+    status
+        The acquisition status (a code, label or alias) of the parcels whose
+        source gives none — a 界址点 TXT, a CASS DXF or a KML from a survey
+        company carries no status. Parcels whose source gives one keep it;
+        how many took this one is reported. Not with ``update`` (statuses
+        then change by events).
 
     Raises
     ------
@@ -109,6 +118,18 @@ def import_sources(
         ``date`` before a logged change of a field that changed.
     """
     output = Path(output)
+    if status is not None:
+        if update:
+            msg = (
+                "--status gives a new park's parcels a status; with --update statuses change "
+                "by events: record them with 'parkgis status set'"
+            )
+            zh = (
+                "--status 为新园区的地块设定征收状态；--update 时状态以事件变更："
+                "请用 'parkgis status set' 记录"
+            )
+            raise InputError(msg, zh=zh)
+        status = ACQUISITION.code(status, where="--status", where_zh="--status")
     if update:
         if overwrite:
             raise InputError("give --update or --overwrite, not both")
@@ -162,6 +183,9 @@ def import_sources(
             if not is_parcels:
                 frame, more = _constraint_kinds(frame, source, chosen)
                 decisions += more
+            elif status is not None:
+                frame, more = _given_status(frame, status)
+                decisions += more
             (parcels if is_parcels else constraints).append(frame)
             where = f"{source}" + (f" layer {chosen!r}" if chosen else "")
             lines.append(f"read {where}: {len(frame)} feature(s) as {kind}")
@@ -211,6 +235,29 @@ def import_sources(
             f"run 'parkgis validate {output}' to list them"
         )
     return ImportReport(park, lines)
+
+
+def _given_status(frame: gpd.GeoDataFrame, status: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """``status`` for the parcels of ``frame`` that have no acquisition status, and the line
+    that says how many took it (a value written but not understood is kept, not replaced)."""
+    column = "acquisition_status"
+    if column in frame.columns:
+        blank = frame[column].isna().to_numpy() | frame[column].map(is_blank).to_numpy(bool)
+    else:
+        blank = np.ones(len(frame), dtype=bool)
+    if not blank.any():
+        return frame, [f"{column}: every feature gives one; --status {status} not used"]
+    out = frame.copy()
+    values = np.full(len(out), None, dtype=object)
+    if column in out.columns:
+        values[:] = out[column].to_numpy(dtype=object)
+    values[blank] = status
+    out[column] = values
+    label = ACQUISITION.label(status, lang="zh")
+    return out, [
+        f"{column}: {status} ({label}, from --status) for {int(blank.sum())} of {len(out)} "
+        f"feature(s) that give none"
+    ]
 
 
 def _chosen_layers(source: Path, layer: str | None) -> list[str | None]:
