@@ -162,7 +162,7 @@ def brief(
         click.echo(f"parkgis: {line}", err=True)
     from parkgis.cli.progress import progress_step
 
-    with progress_step("生成简报 / writing the briefing"):
+    with progress_step(("生成简报", "writing the briefing")):
         content = _content(loaded, zone, parcels, project, lang, include_private, day,
                            since_park, since_label, since_date, patches_spec, atlas,
                            boundary_points, survey)  # fmt: skip

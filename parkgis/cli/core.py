@@ -77,7 +77,7 @@ def validate(park, projects, fmt, lang) -> None:
 def _validate(park, projects, fmt, lang) -> None:
     from parkgis.cli.progress import progress_step
 
-    with progress_step("检查园区 / validating"):
+    with progress_step(("检查园区", "validating")):
         loaded = load_park(park, projects=projects)
         with park_engine(loaded.park) as figures:
             found = None
@@ -258,7 +258,7 @@ def import_(
 
     from parkgis.cli.progress import progress_step
 
-    with progress_step("导入 / importing"):
+    with progress_step(("导入", "importing")):
         report = _import(
             sources,
             output,

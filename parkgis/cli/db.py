@@ -69,10 +69,10 @@ def push(park, url, name, replace) -> None:
         msg = f"{park} is not a park; import it first (parkgis import … -o PARK.gpkg)"
         raise InputError(msg, zh=f"{park} 不是园区；请先导入（parkgis import … -o 园区.gpkg）")
 
-    with progress_step("读取园区 / reading the park"):
+    with progress_step(("读取园区", "reading the park")):
         loaded = load_park(park, private=True).park  # the store keeps the owners' fields too
     rows = sum(len(getattr(loaded, t)) for t in ("parcels", "constraints", "projects", "events"))
-    with progress_bar("推送到数据库 / pushing", total=rows, min_total=1_000) as hook:
+    with progress_bar(("推送到数据库", "pushing"), total=rows, min_total=1_000) as hook:
         pushed = push_park(loaded, url, name=name, replace=replace, progress=hook)
     click.echo(f"{safe_url(url)}: park {pushed!r}")
 

@@ -162,7 +162,7 @@ def buildable(park, constraint_specs, rules_file, by, fmt, output, lang) -> None
     net_layer = None
     with checked_engine("buildable", park) as (checked, engine):
         rules = _rules(rules_file, checked.park)
-        with _progress_bar(len(checked.park.parcels), fmt, output, lang) as hook:
+        with _progress_bar(len(checked.park.parcels)) as hook:
             if output_kind(fmt, output) == "layer":  # the net buildable part of each parcel
                 from parkgis.land.buildable import buildable_figures, buildable_table
 
@@ -238,7 +238,7 @@ def reserve(
     layers = _constraint_layers(constraint_specs)
     with checked_engine("reserve", park, projects=projects) as (checked, engine):
         rules = _rules(rules_file, checked.park)
-        with _progress_bar(len(checked.park.parcels), fmt, output, lang) as hook:
+        with _progress_bar(len(checked.park.parcels)) as hook:
             table = engine.buildable_table(layers, rules=rules, progress=hook)
     loaded = checked
     figures = reserve_figures(
@@ -730,12 +730,9 @@ def _write_findings(findings: Any, path: Path) -> None:
 
 
 @contextmanager
-def _progress_bar(
-    n: int, fmt: str, output: Path | None, lang: str | None
-) -> Iterator[Callable[[int, int], None] | None]:
+def _progress_bar(n: int) -> Iterator[Callable[[int, int], None] | None]:
     """A rich progress bar on stderr for large parks, when stderr is a terminal."""
     from parkgis.cli.progress import progress_bar
 
-    label = "净可建面积" if current_lang(lang) == "zh" else "Net buildable"
-    with progress_bar(label, total=n, min_total=_PROGRESS_FROM) as hook:
+    with progress_bar(("净可建面积", "net buildable"), total=n, min_total=_PROGRESS_FROM) as hook:
         yield hook

@@ -116,7 +116,7 @@ def map_(
         )
     from parkgis.cli.progress import progress_step
 
-    with progress_step("绘制地图 / building the map"):
+    with progress_step(("绘制地图", "building the map")):
         path = _build(loaded, checked, withheld, color_by, basemap, lang, include_private,
                       offline, tianditu_key, simplify_m, output)  # fmt: skip
     click.echo(f"{path}")

@@ -13,10 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["Hook", "progress_bar", "progress_step"]
+__all__ = ["Hook", "Label", "progress_bar", "progress_step"]
 
 Hook = Callable[[int, int], None]
 """A progress callback: called with (done, total)."""
+
+Label = str | tuple[str, str]
+"""What a step does: one text, or (Chinese, English) to show in the command's language."""
+
+
+def _text(label: Label) -> str:
+    if isinstance(label, str):
+        return label
+    from parkgis.cli.common import current_lang
+
+    return label[0] if current_lang() == "zh" else label[1]
 
 
 def _console() -> object | None:
@@ -28,13 +39,13 @@ def _console() -> object | None:
 
 
 @contextmanager
-def progress_bar(label: str, *, total: int, min_total: int = 0) -> Iterator[Hook | None]:
+def progress_bar(label: Label, *, total: int, min_total: int = 0) -> Iterator[Hook | None]:
     """A bar for a step that counts (rows pushed, parcels measured); yields its hook.
 
     Parameters
     ----------
     label
-        What the step does, in the command's language (``推送到数据库``).
+        What the step does (:data:`Label`: ``("推送到数据库", "pushing")``).
     total
         How many things the step handles; the hook may correct it.
     min_total
@@ -61,7 +72,7 @@ def progress_bar(label: str, *, total: int, min_total: int = 0) -> Iterator[Hook
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=console, transient=True,
     ) as bar:  # fmt: skip
-        task = bar.add_task(label, total=total)
+        task = bar.add_task(_text(label), total=total)
 
         def hook(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
@@ -70,7 +81,7 @@ def progress_bar(label: str, *, total: int, min_total: int = 0) -> Iterator[Hook
 
 
 @contextmanager
-def progress_step(label: str) -> Iterator[None]:
+def progress_step(label: Label) -> Iterator[None]:
     """A spinner for a step that cannot count (reading files, rendering a map, a briefing).
 
     Examples
@@ -82,5 +93,5 @@ def progress_step(label: str) -> Iterator[None]:
     if console is None:
         yield
         return
-    with console.status(label):  # type: ignore[attr-defined]
+    with console.status(_text(label)):  # type: ignore[attr-defined]
         yield
