@@ -178,8 +178,7 @@ def _ccw(coords: np.ndarray, ring_of: np.ndarray, step: np.ndarray) -> np.ndarra
     dy = coords[:, 1] - coords[first, 1][ring_of]
     cross = dx[step] * dy[step + 1] - dx[step + 1] * dy[step]
     twice = np.bincount(ring_of[step], weights=cross, minlength=rings)
-    size = np.zeros(rings)
-    np.maximum.at(size, ring_of, np.abs(dx) + np.abs(dy))
+    size = np.maximum.reduceat(np.abs(dx) + np.abs(dy), first) if rings else np.zeros(0)
     doubtful = np.flatnonzero(np.abs(twice) <= 1e-9 * size**2)
     ccw = twice > 0
     if len(doubtful):
