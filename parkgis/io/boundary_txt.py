@@ -66,7 +66,7 @@ from pyproj import CRS
 
 from parkgis.errors import CRSMissingError, InputError
 from parkgis.io.encoding import detect_text_encoding
-from parkgis.io.formats import SpecialRead
+from parkgis.io.special import SpecialRead
 
 __all__ = [
     "HEADER_FIELDS",

@@ -55,7 +55,7 @@ import shapely
 from pyproj import CRS
 
 from parkgis.errors import CRSMissingError, InputError
-from parkgis.io.formats import SpecialRead
+from parkgis.io.special import SpecialRead
 from parkgis.measure.crs import local_gk_crs, lonlat_bounds, suggest_crs
 
 __all__ = [

@@ -15,45 +15,14 @@ OpenFileGDB driver reads them, a layer chosen as ``PATH:LAYER``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import geopandas as gpd
 from pyproj import CRS
 
-__all__ = ["SpecialRead", "read_special", "recognised_suffixes"]
+from parkgis.io.special import SpecialRead
 
-
-@dataclass
-class SpecialRead:
-    """A layer read by a format reader of its own, before the common checks.
-
-    Attributes
-    ----------
-    frame
-        The features: attribute columns and a geometry column, index 0..n-1
-        in file order. Its CRS is None when the file declares none (DXF):
-        then ``--crs`` is required, and the reader says so itself.
-    source
-        The file (and layer) read, for messages.
-    crs_origin
-        Where the frame's CRS comes from, for the decision ("the KML
-        standard: WGS 84 longitude, latitude").
-    decisions
-        One sentence per decision taken while reading.
-    broken
-        Features kept without a geometry: (position, reason, reason in Chinese).
-    warned
-        Features read with a doubt: position -> (problem code, reason, reason in Chinese).
-    """
-
-    frame: gpd.GeoDataFrame
-    source: str
-    crs_origin: str
-    decisions: list[str] = field(default_factory=list)
-    broken: list[tuple[int, str, str]] = field(default_factory=list)
-    warned: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+__all__ = ["read_special", "recognised_suffixes"]
 
 
 class _Reader(Protocol):

@@ -48,7 +48,7 @@ import shapely
 from pyproj import CRS, Geod
 
 from parkgis.errors import CRSMissingError, InputError
-from parkgis.io.formats import SpecialRead
+from parkgis.io.special import SpecialRead
 from parkgis.model.schema import TABLES, field_label
 from parkgis.model.vocab import ACQUISITION, VOCABULARIES
 
