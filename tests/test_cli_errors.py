@@ -47,6 +47,7 @@ def _required_args(path: tuple[str, ...], tmp: Path) -> list[str]:
     source = tmp / "parcels.geojson"
     source.write_text('{"type": "FeatureCollection", "features": []}', "utf-8")
     store = ["--store", "postgresql://user@127.0.0.1:1/db?park=x"]
+    change = ["--date", "2013-01-01", "--note", "测试", "--by", "测试"]
     return {
         ("import",): [str(source), "-o", str(tmp / "new.gpkg")],
         ("status", "set"): ["P1", "--date", "2013-01-01", "--by", "测试"],
@@ -61,6 +62,8 @@ def _required_args(path: tuple[str, ...], tmp: Path) -> list[str]:
         ("users", "remove"): ["park.gpkg", "a"],
         ("users", "passwd"): ["park.gpkg", "a"],
         ("users", "list"): ["park.gpkg"],
+        ("split",): [str(source), "A", "--parts", "a.geojson", *change],
+        ("merge",): [str(source), "A", "B", "--into", "C", *change],
     }.get(path, [])
 
 
@@ -76,6 +79,7 @@ def test_the_commands_are_all_listed():
     expected += [("serve",), ("users", "add"), ("users", "remove"), ("users", "passwd"),
                  ("users", "list")]  # fmt: skip
     expected += [("cache", "info"), ("cache", "clear")]
+    expected += [("split",), ("merge",)]
     assert sorted(expected) == COMMANDS
 
 

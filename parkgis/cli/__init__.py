@@ -75,9 +75,21 @@ def cli(ctx: click.Context, debug: bool, lang: str) -> None:
 
 
 def _register() -> None:
-    from parkgis.cli import brief, cache, core, db, export, land, landuse, maps, serve, status
+    from parkgis.cli import (
+        brief,
+        cache,
+        core,
+        db,
+        export,
+        land,
+        landuse,
+        maps,
+        reshape,
+        serve,
+        status,
+    )
 
-    for module in (core, land, landuse, maps, brief, status, db, export, serve, cache):
+    for module in (core, land, landuse, maps, brief, status, reshape, db, export, serve, cache):
         for command in module.COMMANDS:
             cli.add_command(command)
 

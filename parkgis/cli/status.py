@@ -56,11 +56,13 @@ if TYPE_CHECKING:
 __all__ = [
     "COMMANDS",
     "copy",
+    "echo_events",
     "history",
     "new_park_options",
     "status",
     "status_set",
     "status_show",
+    "writable_target",
     "write_new_park",
 ]
 
@@ -127,7 +129,7 @@ def status_set(
     """
     from parkgis.model.history import StatusChange
 
-    target = _writable_target(park)
+    target = writable_target(park)
     day = parse_day(date_, "--date")
     assert day is not None
     fields = [(_status_field(value), value)] if value else []
@@ -146,17 +148,7 @@ def status_set(
         from parkgis.io.store import record_park_changes
 
         events = record_park_changes(target, changes, recorded_at=recorded_at)
-    rows = _event_rows(events)
-    if fmt == "text":
-        lang = current_lang(lang)
-        for e in events:
-            forced = (" (强制)" if lang == "zh" else " (forced)") if e.forced else ""
-            click.echo(
-                f"#{e.seq} {e.entity} {e.entity_id} {e.field}: {_label(e.field, e.from_, lang)} → "
-                f"{_label(e.field, e.to, lang)} ({e.date.isoformat()}, {e.by}){forced}"
-            )
-        return
-    emit(rows, fmt, lang=lang)
+    echo_events(events, fmt, lang=lang)
 
 
 @status.command(name="show")
@@ -245,6 +237,25 @@ def history(entity_id, park, field_, fmt, lang) -> None:
     emit(rows, fmt, lang=lang)
 
 
+def echo_events(events: Sequence[Event], fmt: str, *, lang: str | None = None) -> None:
+    """Print events just recorded: one line each as text, or the rows as JSON or CSV.
+
+    A line is ``#SEQ ENTITY ID FIELD: FROM → TO (DATE, BY)``, terms as their
+    labels in ``lang`` (``#3 parcel YB-R-01 acquisition_status: 未征收 → 征收中
+    (2024-03-01, 王工)``).
+    """
+    if fmt != "text":
+        emit(_event_rows(events), fmt, lang=lang)
+        return
+    lang = current_lang(lang)
+    for e in events:
+        forced = (" (强制)" if lang == "zh" else " (forced)") if e.forced else ""
+        click.echo(
+            f"#{e.seq} {e.entity} {e.entity_id} {e.field}: {_label(e.field, e.from_, lang)} → "
+            f"{_label(e.field, e.to, lang)} ({e.date.isoformat()}, {e.by}){forced}"
+        )
+
+
 def new_park_options(func: click.decorators.FC) -> click.decorators.FC:
     """``-o/--output FILE.gpkg`` (required) and ``--overwrite``: where a copied park goes."""
     func = click.option(
@@ -288,13 +299,17 @@ def copy(park, output, overwrite) -> None:
     write_new_park(load_park(park, private=True).park, output, overwrite=overwrite)
 
 
-COMMANDS = [status, history, copy]
+def writable_target(park: Path | str | None) -> Path | str:
+    """The park to change: a park GeoPackage or a store URL (``--park`` or ``--store``).
 
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _writable_target(park: Path | str | None) -> Path | str:
+    Raises
+    ------
+    click.UsageError
+        For no park, or both ``--park`` and ``--store``.
+    InputError
+        For the bundled sample park, a park folder of an earlier version (with
+        the way to convert it) or a file that is not a park.
+    """
     store = current_store()
     if park is not None and store is not None:
         raise click.UsageError("give --park or --store, not both")
@@ -319,6 +334,12 @@ def _writable_target(park: Path | str | None) -> Path | str:
             f"园区.gpkg 或 parkgis copy -o 园区.gpkg 生成）",
         )
     return target
+
+
+COMMANDS = [status, history, copy]
+
+
+# --------------------------------------------------------------------------- helpers
 
 
 def _status_field(value: str) -> str:

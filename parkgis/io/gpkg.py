@@ -54,7 +54,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -82,6 +82,10 @@ from parkgis.model.park import (
     empty_table,
 )
 from parkgis.model.schema import TABLES, ValueIssue
+from parkgis.model.values import ids_text
+
+if TYPE_CHECKING:
+    from parkgis.model.reshape import Reshape
 
 __all__ = [
     "FORMAT",
@@ -92,6 +96,8 @@ __all__ = [
     "read_park",
     "record_parcel_event",
     "record_park_changes",
+    "record_reshape",
+    "reshape_park",
     "rewrite_park",
     "write_park",
 ]
@@ -401,6 +407,20 @@ def _frame(con: sqlite3.Connection, table: str) -> tuple[pd.DataFrame, list[tupl
 def _read_features(
     con: sqlite3.Connection, table: str, manifest: Manifest, path: Path
 ) -> gpd.GeoDataFrame:
+    found = _srs_of(con, table, manifest, path)
+    if found is None:
+        return empty_layer(manifest.settings.get("crs", "EPSG:4490"))
+    _srs_id, crs = found
+    frame, columns = _frame(con, table)
+    geometry = decode_geometries(frame.pop(_GEOM).tolist()) if _GEOM in frame else []
+    frame = _typed(frame, [c for c in columns if c[0] != _GEOM])
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=crs), crs=crs)
+
+
+def _srs_of(
+    con: sqlite3.Connection, table: str, manifest: Manifest, path: Path
+) -> tuple[int, Any] | None:
+    """The ``srs_id`` of a feature table and its CRS; None for a table without geometry."""
     found = con.execute(
         "SELECT g.srs_id, s.organization, s.organization_coordsys_id, s.definition "
         "FROM gpkg_geometry_columns g JOIN gpkg_spatial_ref_sys s USING (srs_id) "
@@ -413,13 +433,9 @@ def _read_features(
                 f"{path}: has no layer 'parcels'; build the park again with 'parkgis import'",
                 zh=f"{path}：没有 'parcels' 图层；请用 'parkgis import' 重新生成园区",
             )
-        return empty_layer(manifest.settings.get("crs", "EPSG:4490"))
-    _srs_id, org, code, definition = found
-    crs = _crs(org, code, definition, manifest, path, table)
-    frame, columns = _frame(con, table)
-    geometry = decode_geometries(frame.pop(_GEOM).tolist()) if _GEOM in frame else []
-    frame = _typed(frame, [c for c in columns if c[0] != _GEOM])
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=crs), crs=crs)
+        return None
+    srs_id, org, code, definition = found
+    return int(srs_id), _crs(org, code, definition, manifest, path, table)
 
 
 def _crs(org: str, code: int, definition: str, manifest: Manifest, path: Path, table: str) -> Any:
@@ -1038,6 +1054,337 @@ def _text(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+# --------------------------------------------------------------------------- split and merge
+
+
+def reshape_park(
+    path: str | os.PathLike[str],
+    make: Callable[[Park], Reshape],
+    *,
+    date: dt.date,
+    by: str,
+    note: str,
+    recorded_at: str,
+    evidence: str | None = None,
+    park: Park | None = None,
+) -> tuple[Event, ...]:
+    """Make a split or a merge from the park and record it (:func:`record_reshape`).
+
+    ``make`` gets the park with its private fields — ``park`` when given (a
+    reading the caller keeps, such as the served snapshot), else the file
+    read now — and returns the change
+    (:func:`parkgis.model.reshape.split_parcel` or
+    :func:`~parkgis.model.reshape.merge_parcels`, which check it). Its events
+    are those of :func:`parkgis.model.reshape.reshape_events` (``split`` or
+    ``merge``, ``retired``, ``added``), dated ``date``, by ``by``, with
+    ``note`` and ``evidence``. A reading older than the file is safe:
+    :func:`record_reshape` refuses the change when a parcel involved has
+    changed since.
+
+    Returns
+    -------
+    tuple of Event
+        The events recorded, numbered in the park's log.
+
+    Raises
+    ------
+    DataError
+        For a blank note, a date after the day of ``recorded_at``, or a
+        change that cannot be recorded (see the functions named above).
+        Nothing is written then.
+    """
+    from dataclasses import replace
+
+    from parkgis.model.reshape import reshape_events
+
+    if _text(note) is None:
+        msg = "a note is required: say what happened (the survey, the approval)"
+        raise DataError(msg, zh="请填写说明（必填）：写明依据的事由（分宗测量、合宗批复等）")
+    today = dt.date.fromisoformat(str(recorded_at)[:10])
+    if date > today:
+        msg = (
+            f"the date {date} is in the future (today is {today}); record a split or merge once "
+            f"it has happened, dated the day of the survey or the approval"
+        )
+        zh = f"日期 {date} 在将来（今天是 {today}）；分宗、合宗须在发生后记录，日期为测量或批复之日"
+        raise DataError(msg, zh=zh)
+    if park is None:
+        park = read_park(path, private=True)
+    change = make(park)
+    events = reshape_events(
+        park, change, date=date, by=by, recorded_at=recorded_at, note=_text(note)
+    )
+    evidence = _text(evidence)
+    return record_reshape(path, change, [replace(e, evidence=evidence) for e in events])
+
+
+def record_reshape(
+    path: str | os.PathLike[str], reshape: Reshape, events: Sequence[Event]
+) -> tuple[Event, ...]:
+    """Record a split or a merge in ONE transaction, in proportion to the parcels involved.
+
+    Written as :func:`rewrite_park` writes the same change (``import
+    --update`` of a ledger with a ``derived_from`` column), without reading
+    or comparing the rest of the park. Inside ``BEGIN IMMEDIATE``:
+
+    - check that the change still applies: every parcel that leaves
+      (``reshape.gone``) is in the park, once; no new id is a parcel's,
+      present or retired; no event about a parcel involved has been recorded
+      since the reading the change was made from (the log that ``events``
+      are numbered after); no allocation or project names a parcel that
+      leaves;
+    - move the rows of the parcels that leave into ``retired_parcels``, with
+      ``retired_on`` the date of their ``retired`` event (their private
+      fields stay in ``private_fields``);
+    - insert the new parcels (``reshape.parcels``), their private fields
+      into ``private_fields``;
+    - append the events, numbered after the log as it is now.
+
+    A reading of the park afterwards — today's parcels, the retired ones, the
+    log, the park ``--as-of`` any date — is what :func:`rewrite_park` gives.
+
+    Parameters
+    ----------
+    path
+        The park GeoPackage.
+    reshape
+        The split or the merge (:func:`parkgis.model.reshape.split_parcel`,
+        :func:`~parkgis.model.reshape.merge_parcels`), made from the park
+        read with its private fields.
+    events
+        Its events (:func:`parkgis.model.reshape.reshape_events`), numbered
+        after the log of the park it was made from.
+
+    Returns
+    -------
+    tuple of Event
+        ``events`` as recorded, numbered after the park's log.
+
+    Raises
+    ------
+    InputError
+        For the bundled sample park or a file that is not a park.
+    DataError
+        When the change no longer applies (someone changed the park in
+        between: the message says what, and to read the park again), or
+        ``events`` do not record it. Nothing is written then.
+    """
+    from dataclasses import replace
+
+    from parkgis.io.store import check_writable
+
+    path = check_writable(path)
+    new = reshape.parcels
+    gone = [str(pid) for pid in reshape.gone]
+    born = ids_text(new["parcel_id"].to_numpy(dtype=object)) if "parcel_id" in new.columns else []
+    events = sorted(events, key=lambda e: -1 if e.seq is None else e.seq)
+    retired_on = _check_reshape_events(gone, born, events)
+    if new.crs is None:
+        raise CRSMissingError("the new parcels have no CRS", zh="新地块没有坐标参考系（CRS）")
+    if new.geometry.name != "geometry":
+        new = new.rename_geometry("geometry")
+    with _transaction(path, write=True) as con:
+        if not _has_table(con, "park"):
+            raise _read_guard(path)
+        manifest = _read_manifest(con)
+        last = _check_still_applies(con, gone, [str(b) for b in born], since=events[0].seq - 1)
+        found = _srs_of(con, "parcels", manifest, path)
+        assert found is not None  # a park without a parcels layer is refused there
+        srs_id, crs = found
+        parcels = new if new.crs == crs else new.to_crs(crs)
+        public = parcels.drop(columns=[c for c in manifest.private_fields if c in parcels.columns])
+        had = {n for n, _ in _columns(con, "parcels")}
+        _ensure_columns(con, "parcels", public)
+        columns = [n for n, _ in _columns(con, "parcels") if n not in ("fid", _GEOM)]
+        retired_columns = {n for n, _ in _columns(con, "retired_parcels")}
+        for column in [*columns, "retired_on"]:
+            if column not in retired_columns:
+                con.execute(f"ALTER TABLE retired_parcels ADD COLUMN {_q(column)} TEXT")
+        names = ", ".join(_q(c) for c in columns)
+        marks = ", ".join("?" * len(gone))
+        in_order = con.execute(  # retired in the parcels' order, as rewrite_park retires them
+            f"SELECT parcel_id FROM parcels WHERE parcel_id IN ({marks}) ORDER BY rowid", gone
+        ).fetchall()
+        for (pid,) in in_order:
+            con.execute("DELETE FROM retired_parcels WHERE parcel_id = ?", (pid,))
+            con.execute(
+                f"INSERT INTO retired_parcels ({_GEOM}, {names}, retired_on) "
+                f"SELECT {_GEOM}, {names}, ? FROM parcels WHERE parcel_id = ?",
+                (retired_on[pid].isoformat(), pid),
+            )
+            con.execute("DELETE FROM parcels WHERE parcel_id = ?", (pid,))
+        _insert_features(con, "parcels", public, srs_id)
+        if _has_table(con, "private_fields"):
+            _insert_private(con, parcels, manifest)
+        numbered = tuple(replace(e, seq=last + 1 + k) for k, e in enumerate(events))
+        _insert_events(con, events_frame(numbered))
+        _touch(con, ["parcels", "retired_parcels", "private_fields", "events"])
+        if set(columns) - had:
+            _write_qgis(con)  # the new column's label (derived_from: 来源地块) for QGIS
+    return numbered
+
+
+def _check_reshape_events(
+    gone: list[str], born: list[str | None], events: list[Event]
+) -> dict[str, dt.date]:
+    """Refuse events that do not record the change; the date each leaving parcel retires."""
+    if not gone or not born:
+        msg = "a split or a merge needs parcels that leave the park and new parcels"
+        raise DataError(msg, zh="分宗或合宗须有注销的地块和新地块")
+    if None in born or len(set(born)) < len(born) or set(born) & set(gone):
+        shown = ", ".join(map(str, born))
+        msg = f"the new parcels need ids of their own, each once ({shown})"
+        raise DataError(msg, zh=f"新地块须各有不同的新编号（{shown}）")
+    seqs = [e.seq for e in events]
+    if not seqs or None in seqs or seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+        msg = (
+            "the events of a split or merge must be numbered after the log of the park it "
+            "was made from (as parkgis.model.reshape.reshape_events numbers them)"
+        )
+        raise DataError(msg, zh="分宗或合宗的事件须按其所依据园区的日志顺序编号")
+    retired = {e.entity_id: e.date for e in events if e.field == "retired" and e.to == "true"}
+    added = {e.entity_id for e in events if e.field == "added" and e.to == "true"}
+    unlogged = [p for p in gone if p not in retired] + [str(p) for p in born if p not in added]
+    if unlogged:
+        listed = ", ".join(unlogged)
+        msg = (
+            f"parcel(s) {listed} leave or enter the park without the 'retired' or 'added' "
+            f"event that records it; nothing may change in a park without its event"
+        )
+        zh = (
+            f"地块 {'、'.join(unlogged)} 注销或新增却没有对应的事件；园区中的任何变化都须有事件记录"
+        )
+        raise DataError(msg, zh=zh)
+    involved = {*gone, *born}
+    stray = [e for e in events if e.entity != "parcel" or e.entity_id not in involved]
+    if stray:
+        e = stray[0]
+        what = f"{e.entity} {e.entity_id} {e.field}"
+        msg = f"event #{e.seq} ({what}) is not part of the change"
+        raise DataError(msg, zh=f"事件 #{e.seq}（{what}）不属于此次变更")
+    if any(not str(e.by or "").strip() for e in events):
+        raise DataError("say who records the change", zh="请注明记录人")
+    return retired
+
+
+def _check_still_applies(
+    con: sqlite3.Connection, gone: list[str], born: list[str], *, since: int
+) -> int:
+    """Refuse a change the park no longer allows (a concurrent change); the log's last seq."""
+    again = "read the park again and redo the change; nothing was recorded"
+    again_zh = "请重新读取园区后再操作；未记录任何变更"
+
+    def rows(sql: str, ids: Sequence[str], *before: object) -> list[Any]:
+        marks = ", ".join("?" * len(ids))
+        return con.execute(sql.format(ids=marks), (*before, *ids)).fetchall()
+
+    counts = dict(
+        rows("SELECT parcel_id, count(*) FROM parcels WHERE parcel_id IN ({ids}) GROUP BY 1", gone)
+    )
+    missing = [p for p in gone if not counts.get(p)]
+    if missing:
+        msg = (
+            f"parcel(s) {', '.join(missing)} no longer in the park: retired, split or merged "
+            f"since it was read; {again}"
+        )
+        zh = f"地块 {'、'.join(missing)} 已不在园区中：读取园区后已被注销、分宗或合宗；{again_zh}"
+        raise DataError(msg, zh=zh)
+    twice = [p for p in gone if counts[p] > 1]
+    if twice:
+        msg = f"parcel id(s) {', '.join(twice)} listed twice; fix the ids (parkgis validate) first"
+        zh = f"地块编号 {'、'.join(twice)} 重复；请先更正编号（parkgis validate）"
+        raise DataError(msg, zh=zh)
+    select = "SELECT parcel_id FROM {table} WHERE parcel_id IN ({ids})"
+    present = {r[0] for r in rows(select.replace("{table}", "parcels"), born)}
+    retired = {r[0] for r in rows(select.replace("{table}", "retired_parcels"), born)}
+    taken = [p for p in born if p in present or p in retired]
+    if taken:
+        listed = ", ".join(f"{p} ({'a parcel of the park' if p in present else 'a retired parcel'})"
+                           for p in taken)  # fmt: skip
+        listed_zh = "、".join(f"{p}（{'园区中已有地块' if p in present else '已注销地块'}）"
+                              for p in taken)  # fmt: skip
+        msg = f"the new id(s) are taken: {listed}; give the new parcels other ids (宗地号)"
+        zh = f"新编号已被使用：{listed_zh}；请为新地块使用其他宗地号"
+        raise DataError(msg, zh=zh)
+    later = rows(
+        "SELECT seq, entity_id, field, date FROM events WHERE seq > ? AND entity = 'parcel' "
+        "AND entity_id IN ({ids}) ORDER BY seq",
+        [*gone, *born],
+        since,
+    )
+    if later:
+        listed = "; ".join(f"#{s} {pid} {field} ({day})" for s, pid, field, day in later[:5])
+        msg = f"parcel(s) changed since the park was read ({listed}); {again}"
+        raise DataError(msg, zh=f"读取园区后地块已有变更（{listed}）；{again_zh}")
+    last = int(con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+    if last < since:
+        msg = (
+            f"the change follows event #{since}, but the park's log ends at #{last}: it was made "
+            f"from another park; {again}"
+        )
+        zh = (
+            f"该变更依据的日志到 #{since}，而本园区日志只到 #{last}：依据的是另一个园区；{again_zh}"
+        )
+        raise DataError(msg, zh=zh)
+    held = _held(con, gone)
+    if held:
+        listed = ", ".join(held)
+        msg = (
+            f"allocations name the parcel(s) ({listed}); change the allocations "
+            f"(parkgis import --update) before splitting or merging"
+        )
+        zh = (
+            f"用地分配中仍有这些地块（{listed}）；请先修改分配（parkgis import --update）"
+            f"再分宗或合宗"
+        )
+        raise DataError(msg, zh=zh)
+    return last
+
+
+def _held(con: sqlite3.Connection, ids: list[str]) -> list[str]:
+    """``parcel → project`` for each allocation or project's ``parcel_ids`` naming an id."""
+    from parkgis.land.allocation import split_ids
+
+    held: list[str] = []
+    marks = ", ".join("?" * len(ids))
+    if _has_table(con, "allocations"):
+        columns = {n for n, _ in _columns(con, "allocations")}
+        if {"parcel_id", "project_id"} <= columns:
+            found = con.execute(
+                f"SELECT parcel_id, project_id FROM allocations WHERE parcel_id IN ({marks})", ids
+            )
+            held += [f"{parcel} → {project}" for parcel, project in found]
+    if _has_table(con, "projects"):
+        columns = {n for n, _ in _columns(con, "projects")}
+        if {"parcel_ids", "project_id"} <= columns:
+            for pid in ids:
+                found = con.execute(
+                    "SELECT project_id, parcel_ids FROM projects WHERE instr(parcel_ids, ?) > 0",
+                    (pid,),
+                )
+                held += [f"{pid} → {project}" for project, listed in found
+                         if pid in split_ids(listed)]  # fmt: skip
+    return held
+
+
+def _insert_private(con: sqlite3.Connection, parcels: gpd.GeoDataFrame, manifest: Manifest) -> None:
+    """The new parcels' rows of ``private_fields``: their id and private fields."""
+    stored = [n for n, _ in _columns(con, "private_fields") if n not in ("fid", "parcel_id")]
+    lacking = [f for f in manifest.private_fields if f in stored and f not in parcels.columns]
+    if lacking:
+        listed = ", ".join(lacking)
+        msg = (
+            f"the new parcels lack the park's private field(s) {listed}: make the change from the "
+            f"park read with its private fields (read_park(..., private=True))"
+        )
+        zh = f"新地块缺少园区的隐私字段 {listed}：请基于读取了隐私字段的园区进行变更"
+        raise DataError(msg, zh=zh)
+    fields = [f for f in manifest.private_fields if f in parcels.columns]
+    rows = pd.DataFrame({c: parcels[c].astype(object).to_numpy() for c in ["parcel_id", *fields]})
+    _ensure_columns(con, "private_fields", rows)
+    _insert_attributes(con, "private_fields", rows)
 
 
 # --------------------------------------------------------------------------- import --update

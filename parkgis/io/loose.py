@@ -15,7 +15,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from parkgis.errors import InputError
+from parkgis.errors import DataError, InputError
 from parkgis.io.store import is_park, read_park
 from parkgis.io.vector import BrokenFeature, FeatureWarning
 from parkgis.model.park import Manifest, Park
@@ -27,6 +27,7 @@ __all__ = [
     "read_complete_layer",
     "read_parcel_file",
     "read_patches",
+    "read_split_parts",
     "read_table_file",
     "split_layer",
 ]
@@ -184,11 +185,13 @@ def read_parcel_file(
     fields: dict[str, str] | None = None,
     override_crs: bool = False,
     swap_axes: bool = False,
+    number_ids: bool = True,
 ) -> tuple[gpd.GeoDataFrame, list[str], list[ValueIssue]]:
     """Read a parcel (or constraint) layer and map it to canonical fields.
 
     Without a parcel id column (recognised by name, or ``id_field``), parcels
-    are numbered 1, 2, ... in file order, and the decision says so. Features
+    are numbered 1, 2, ... in file order, and the decision says so (unless
+    ``number_ids`` is False: the frame then has no ``parcel_id``). Features
     whose geometry cannot be read right are kept without a geometry and
     reported as errors (``broken_geometry``); features read with a doubt (a
     ring closed, a curve linearised) as warnings. See
@@ -214,7 +217,7 @@ def read_parcel_file(
     mapping, mapped = schema.match_columns(list(frame.columns), overrides=overrides)
     decisions += mapped
     frame = frame.rename(columns=mapping)
-    if key not in frame.columns and table == "parcels":
+    if key not in frame.columns and table == "parcels" and number_ids:
         # The frame's index is the feature's position in the file.
         frame.insert(0, key, [str(i + 1) for i in frame.index])
         decisions.append(
@@ -225,6 +228,66 @@ def read_parcel_file(
     for note in [*read.broken, *read.warned]:
         issues.append(_geometry_issue(note, table, key, read.source))
     return frame, decisions, issues
+
+
+def read_split_parts(
+    spec: str | Path,
+    *,
+    crs: str | None = None,
+    layer: str | None = None,
+    id_field: str | None = None,
+) -> gpd.GeoDataFrame:
+    """The parts of a split (分宗) from a survey file, read as ``parkgis import`` reads parcels.
+
+    The file is any parcel file :func:`read_parcel_file` reads (GeoJSON,
+    GeoPackage, zipped shapefile, KML, a 界址点 TXT ...); each feature is a
+    part, with its new id (宗地号), optionally its name and declared area
+    (:func:`parkgis.model.reshape.split_parcel` checks the parts).
+
+    Parameters
+    ----------
+    spec
+        The file, or ``FILE:LAYER`` (:func:`split_layer`).
+    crs
+        The CRS of a file that has none, e.g. ``EPSG:4544``.
+    layer
+        The layer of a multi-layer file (the same as ``FILE:LAYER``).
+    id_field
+        The column holding the new ids, when it is not recognised by name.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read, or has no CRS and ``crs`` is not given.
+    DataError
+        For a feature or a value that cannot be read (a part missed would be
+        land missed), or a file without a column of parcel ids.
+    """
+    path, named = split_layer(spec)
+    if named is not None and layer is not None and named != layer:
+        msg = f"{path}: layer {named!r} after the colon and layer {layer!r}; give one"
+        raise InputError(msg, zh=f"{path}：冒号后的图层 {named!r} 与图层 {layer!r} 不同；只给一个")
+    parts, _, issues = read_parcel_file(
+        path, layer=named or layer, crs=crs, id_field=id_field, number_ids=False
+    )
+    broken = [i for i in issues if i.severity == "error"]
+    if broken:
+        listed = "; ".join(i.message for i in broken[:5])
+        listed_zh = "；".join(i.message_zh or i.message for i in broken[:5])
+        msg = f"{len(broken)} part(s) of the survey file cannot be read: {listed}"
+        raise DataError(msg, zh=f"分宗文件中有 {len(broken)} 宗无法读取：{listed_zh}")
+    if "parcel_id" not in parts.columns:
+        msg = (
+            f"{path.name}: no column of parcel ids for the parts; add one with each part's new "
+            f"id (headed 地块编号 or 宗地号), or name the column holding them (--id-field on the "
+            f"command line)"
+        )
+        zh = (
+            f"{path.name}：没有各宗的地块编号列；请添加一列写明每宗的新编号（列名为地块编号或"
+            f"宗地号），或指明编号所在的列（命令行用 --id-field）"
+        )
+        raise DataError(msg, zh=zh)
+    return parts
 
 
 def _geometry_issue(

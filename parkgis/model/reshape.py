@@ -358,13 +358,17 @@ def reshape_events(
     ------
     DataError
         As :func:`~parkgis.model.history.diff_events` does (a date after the
-        day of ``recorded_at``, or before a parcel's last retirement event).
+        day of ``recorded_at``, or before a parcel's last retirement event);
+        also for a date before the last event or the ``status_date`` of a
+        parcel that leaves: the new parcels take its fields as they are now,
+        so the park ``--as-of`` a day in between would show them wrong.
     """
     from parkgis.model.history import diff_events
 
     ids = ids_text(park.parcels["parcel_id"].to_numpy(dtype=object))
     leaving = set(reshape.gone)
     gone = park.parcels[[pid in leaving for pid in ids]]
+    _check_not_before(park, gone, reshape.kind, date)
     none = park.projects.iloc[:0]
     old = park.replace(parcels=gone, projects=none, allocations=park.allocations.iloc[:0])
     new = park.replace(parcels=reshape.parcels.to_crs(park.parcels.crs), projects=none,
@@ -438,6 +442,41 @@ def _check_free(park: Park, ids: Sequence[str]) -> None:
             f"再分宗或合宗"
         )
         raise DataError(msg, zh=zh)
+
+
+def _check_not_before(park: Park, gone: pd.DataFrame, kind: str, date: dt.date) -> None:
+    """Refuse a split or merge dated before the last change of a parcel that leaves."""
+    latest: tuple[dt.date, str, str] | None = None
+    events = park.events
+    if len(events):
+        mine = events[(events["entity"] == "parcel") & events["entity_id"].isin(set(_ids_of(gone)))]
+        for pid, field, day in zip(mine["entity_id"], mine["field"], mine["date"], strict=True):
+            when = as_date(day, where=f"the event of parcel {pid}", what="date")
+            if when is not None and (latest is None or when > latest[0]):
+                latest = (when, str(pid), str(field))
+    if "status_date" in gone.columns:
+        for pid, day in zip(_ids_of(gone), gone["status_date"].tolist(), strict=True):
+            when = as_date(day, where=f"parcel {pid}", what="status_date")
+            if when is not None and (latest is None or when > latest[0]):
+                latest = (when, str(pid), "status_date")
+    if latest is None or date >= latest[0]:
+        return
+    day, pid, field = latest[0].isoformat(), latest[1], latest[2]
+    what, what_zh = ("split", "分宗") if kind == "split" else ("merge", "合宗")
+    msg = (
+        f"parcel {pid} last changed on {day} ({field}); a {what} dated {date.isoformat()} would "
+        f"come before that change: date the {what} {day} or later"
+    )
+    zh = (
+        f"地块 {pid} 最近一次变更在 {day}（{field}）；{what_zh}日期 {date.isoformat()} 早于该变更："
+        f"请将{what_zh}日期定为 {day} 或更晚"
+    )
+    raise DataError(msg, zh=zh)
+
+
+def _ids_of(parcels: pd.DataFrame) -> list[str | None]:
+    """The ids of ``parcels`` as text."""
+    return ids_text(parcels["parcel_id"].to_numpy(dtype=object))
 
 
 def _check_no_overlap(geoms: gpd.GeoSeries, ids: Sequence[str], *, what: str, what_zh: str) -> None:
