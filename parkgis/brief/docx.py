@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from parkgis.brief.content import Briefing
 from parkgis.brief.layout import Block, Bullets, Figure, Heading, Paragraph, Table
 from parkgis.errors import MissingDependencyError
-from parkgis.io.store import atomic_path
+from parkgis.io.writing import atomic_path
 
 if TYPE_CHECKING:
     from parkgis.brief.template import OfficeTemplate

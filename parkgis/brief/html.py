@@ -16,7 +16,7 @@ from pathlib import Path
 
 from parkgis.brief.content import Briefing
 from parkgis.brief.layout import Block, Bullets, Figure, Heading, Paragraph, Table
-from parkgis.io.store import atomic_path
+from parkgis.io.writing import atomic_path
 
 __all__ = ["CSS", "html_text", "write_html"]
 

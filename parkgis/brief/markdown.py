@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from parkgis.brief.content import Briefing
 from parkgis.brief.layout import Block, Bullets, Figure, Heading, Paragraph, Table
-from parkgis.io.store import atomic_path
+from parkgis.io.writing import atomic_path
 
 __all__ = ["assets_folder", "escape_markdown", "markdown_text", "write_markdown"]
 

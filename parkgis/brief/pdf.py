@@ -22,7 +22,7 @@ from parkgis.brief.content import Briefing
 from parkgis.brief.html import html_text
 from parkgis.brief.layout import Block
 from parkgis.errors import MissingDependencyError
-from parkgis.io.store import atomic_path
+from parkgis.io.writing import atomic_path
 
 __all__ = ["PDF_CSS", "require_weasyprint", "write_pdf"]
 

@@ -1,7 +1,7 @@
 """Write a briefing to a file: Word (.docx), PDF (.pdf), printable HTML (.html) or Markdown (.md).
 
 The kind of file follows the suffix. Every file is written atomically
-(:func:`parkgis.io.store.atomic_path`): an existing briefing is either left
+(:func:`parkgis.io.writing.atomic_path`): an existing briefing is either left
 as it was or completely replaced.
 """
 

@@ -38,8 +38,8 @@ def _uncaught(kind: type[BaseException], value: BaseException, tb: TracebackType
         return
     common = sys.modules.get("parkgis.cli.common")
     describe = getattr(common, "interrupted_message", None)
-    store = sys.modules.get("parkgis.io.store")
-    written = getattr(store, "written_paths", tuple)()
+    writing = sys.modules.get("parkgis.io.writing")
+    written = getattr(writing, "written_paths", tuple)()
     lang = "en" if "en" in sys.argv[1:3] else "zh"
     line = describe(written, lang) if describe is not None else NOTHING_WRITTEN[lang]
     sys.stderr.write(line + "\n")

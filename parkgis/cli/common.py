@@ -427,7 +427,7 @@ def safety_net(ctx: click.Context | None = None) -> Iterator[None]:
     own (numpy does, inside a comparison): the net notes the signal itself, so
     that such an error is reported as the interruption it is.
     """
-    from parkgis.io.store import written_paths
+    from parkgis.io.writing import written_paths
 
     mark = len(written_paths())
     with _noting_interrupts() as interrupted:

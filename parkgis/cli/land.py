@@ -44,7 +44,7 @@ from parkgis.cli.output import (
 )
 from parkgis.errors import DataError, InputError
 from parkgis.io.loose import read_parcel_file, read_patches, split_layer
-from parkgis.io.store import atomic_path
+from parkgis.io.writing import atomic_path
 from parkgis.land.gaps import GAPS
 from parkgis.model.schema import field_label
 from parkgis.model.vocab import (

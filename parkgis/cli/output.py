@@ -35,7 +35,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from parkgis.io.store import atomic_path
+from parkgis.io.writing import atomic_path
 
 __all__ = [
     "LAYER_SUFFIXES",

@@ -186,7 +186,8 @@ def to_partitioned_parquet(park: Park, path: str | os.PathLike[str], *, npartiti
     pathlib.Path
         The folder written.
     """
-    from parkgis.io.store import atomic_path, write_park
+    from parkgis.io.store import write_park
+    from parkgis.io.writing import atomic_path
 
     folder = Path(path)
     target = folder / _PARCELS_DIR

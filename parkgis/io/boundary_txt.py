@@ -805,7 +805,7 @@ def write_boundary_txt(
     InputError
         When a name cannot be written in GBK (the message names it).
     """
-    from parkgis.io.store import atomic_path
+    from parkgis.io.writing import atomic_path
 
     text = txt_text(parcels, crs=crs, producer=producer, produced_on=produced_on,
                     decisions=decisions)  # fmt: skip

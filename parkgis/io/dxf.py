@@ -638,7 +638,7 @@ def write_dxf(
     CRSMissingError
         When the parcels have no CRS.
     """
-    from parkgis.io.store import atomic_path
+    from parkgis.io.writing import atomic_path
 
     ezdxf = _ezdxf()
     from ezdxf.enums import TextEntityAlignment

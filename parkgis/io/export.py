@@ -8,7 +8,7 @@ the measured area in mu; with ``boundary_points`` an XLSX holds the
 界址点成果表 (:mod:`parkgis.land.boundary_points`).
 
 Every file is written whole or not at all: to a temporary file beside it,
-then renamed (:func:`parkgis.io.store.atomic_path`); a shapefile's sidecars
+then renamed (:func:`parkgis.io.writing.atomic_path`); a shapefile's sidecars
 are written together in a temporary folder and each renamed into place.
 Private fields (the manifest's ``private_fields``) are left out unless asked
 for. Every decision is returned, one sentence each.
@@ -345,7 +345,7 @@ def export_parcels(
         _write_gdal(parcels, path, driver="GeoJSON")
         decisions.append(f"GeoJSON in {_crs_text(parcels.crs)}")
     elif suffix == ".parquet":
-        from parkgis.io.store import atomic_path
+        from parkgis.io.writing import atomic_path
 
         with atomic_path(path) as tmp:
             parcels.to_parquet(tmp)
@@ -353,7 +353,7 @@ def export_parcels(
     else:
         table = attribute_table(parcels, area_mu, lang=lang)
         if suffix == ".csv":
-            from parkgis.io.store import atomic_path
+            from parkgis.io.writing import atomic_path
 
             with atomic_path(path) as tmp:
                 table.to_csv(tmp, index=False, encoding="utf-8-sig")
@@ -390,7 +390,7 @@ def _crs_text(crs: CRS | None) -> str:
 def _write_gdal(frame: gpd.GeoDataFrame, path: Path, *, driver: str, **options: str) -> None:
     import pyogrio
 
-    from parkgis.io.store import atomic_path
+    from parkgis.io.writing import atomic_path
 
     with atomic_path(path) as tmp:
         pyogrio.write_dataframe(frame, tmp, driver=driver, **options)
@@ -459,7 +459,7 @@ def _write_xlsx_rows(rows: list[list], path: Path, *, title: str) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from parkgis.io.store import atomic_path
+    from parkgis.io.writing import atomic_path
 
     book = Workbook()
     sheet = book.active

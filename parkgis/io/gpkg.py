@@ -587,15 +587,15 @@ def create_park(
             con.close()
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        from parkgis.io.store import _WRITTEN, _fsync_dir, _signals_held
+        from parkgis.io.writing import fsync_dir, record_written, signals_held
 
-        with _signals_held():
+        with signals_held():
             os.replace(tmp, path)
             for name in ("-wal", "-shm"):  # a replaced park's WAL must not meet the new file
                 Path(f"{path}{name}").unlink(missing_ok=True)
             done = True
-            _WRITTEN.append(path)
-        _fsync_dir(path.parent)
+            record_written(path)
+        fsync_dir(path.parent)
     finally:
         if not done:
             for name in ("", "-wal", "-shm", "-journal"):
@@ -1173,7 +1173,7 @@ def record_reshape(
     """
     from dataclasses import replace
 
-    from parkgis.io.store import check_writable
+    from parkgis.io.writing import check_writable
 
     path = check_writable(path)
     new = reshape.parcels

@@ -422,7 +422,7 @@ def write_kml(
     CRSMissingError
         When the parcels have no CRS.
     """
-    from parkgis.io.store import atomic_path
+    from parkgis.io.writing import atomic_path
 
     if parcels.crs is None:
         msg = "the parcels have no CRS, so they cannot be written as longitude, latitude"

@@ -62,6 +62,16 @@ import pyogrio
 import tomli_w
 
 from parkgis.errors import CRSMissingError, InputError
+from parkgis.io.writing import (
+    atomic_path,
+    bundled_park_path,
+    check_writable,
+    forget_written,
+    fsync_dir,
+    record_written,
+    signals_held,
+    written_paths,
+)
 from parkgis.model.history import Event, StatusChange, events_frame, park_as_of, read_events_frame
 from parkgis.model.history import record_changes as _record_changes
 from parkgis.model.park import EVENT_COLUMNS, Manifest, Park, empty_events, empty_layer, empty_table
@@ -72,6 +82,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+# atomic_path, bundled_park_path, check_writable and written_paths are those of
+# parkgis.io.writing, named here too as the store's own API.
 __all__ = [
     "DEFAULT_FILES",
     "MANIFEST",
@@ -107,23 +119,6 @@ _RULES_KEY = "constraint_rules"
 _JOURNAL = ".parkgis-commit.json"
 _TMP_PREFIX = ".parkgis-tmp-"
 _NEW_PREFIX = ".parkgis-new-"
-_WRITTEN: list[Path] = []  # what this process has written, in order: see written_paths()
-
-
-def written_paths() -> tuple[Path, ...]:
-    """Every file and park folder this process has written so far, in order.
-
-    A file counts once it replaced its target (:func:`atomic_path`), a park
-    folder once its commit happened (:func:`write_park`, :func:`create_park`).
-    The command line reads it on Ctrl-C, to say truthfully whether anything
-    was written.
-    """
-    return tuple(_WRITTEN)
-
-
-def bundled_park_path() -> Path:
-    """The bundled Yuanba park (a GeoPackage) in a source checkout."""
-    return Path(__file__).resolve().parents[2] / "data" / "parcels" / "yuanba.gpkg"
 
 
 def is_park_folder(path: str | os.PathLike[str]) -> bool:
@@ -187,28 +182,6 @@ def read_manifest(folder: Path, file: Path | None = None) -> tuple[Manifest, dic
         settings=data,
     )
     return manifest, files
-
-
-def check_writable(folder: str | os.PathLike[str]) -> Path:
-    """Refuse to write into the bundled sample park; return the folder as a Path.
-
-    Raises
-    ------
-    InputError
-        When ``folder`` is the bundled Yuanba park, saying how to copy it.
-    """
-    path = Path(folder)
-    if path.resolve() == bundled_park_path().resolve():
-        msg = (
-            f"{path} is the bundled sample park, which is never changed in place; copy it "
-            f"first ('parkgis copy -o mypark.gpkg') and change the copy"
-        )
-        zh = (
-            f"{path} 是随附的示例园区，不能直接修改；请先复制一份（'parkgis copy -o "
-            f"mypark.gpkg'），再修改副本"
-        )
-        raise InputError(msg, zh=zh)
-    return path
 
 
 def read_park(
@@ -335,25 +308,25 @@ def _create_folder(park: Park, folder: str | os.PathLike[str]) -> Path:
         return write_park(park, path)
     made = _missing_parents(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    mark = len(_WRITTEN)
+    mark = len(written_paths())
     staging: Path | None = None
     done = False
     try:
         staging = path.parent / f"{_NEW_PREFIX}{path.name}.{uuid.uuid4().hex[:12]}"
         staging.mkdir()  # with the usual permissions (mkdtemp's would be 0700)
         write_park(park, staging)
-        with _signals_held():
+        with signals_held():
             os.rename(staging, path)
-            del _WRITTEN[mark:]
-            _WRITTEN.append(path)
+            forget_written(mark)
+            record_written(path)
             done = True
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except BaseException:
         if not done:
-            with _signals_held():
+            with signals_held():
                 if staging is not None:
                     shutil.rmtree(staging, ignore_errors=True)
-                del _WRITTEN[mark:]
+                forget_written(mark)
                 for parent in made:
                     with contextlib.suppress(OSError):
                         parent.rmdir()  # only if still empty
@@ -364,29 +337,6 @@ def _create_folder(park: Park, folder: str | os.PathLike[str]) -> Path:
 def _missing_parents(path: Path) -> list[Path]:
     """The parents of ``path`` that do not exist yet, deepest first."""
     return [p for p in path.parents if not p.exists()]
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) and SIGTERM back during a short step that must finish.
-
-    A signal that arrives meanwhile is delivered when the block ends. Only in
-    the main thread of a POSIX process; elsewhere the block runs as is.
-    """
-    import signal
-    import threading
-
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
-        threading.main_thread()
-    ):
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def record_park_changes(
@@ -634,7 +584,7 @@ class _Staging:
             tmp.write_text(json.dumps({"renames": self.entries}), "utf-8")
         _apply(self.folder, self.entries)
         journal.unlink()
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         self.entries = []
 
     def discard(self) -> None:
@@ -686,7 +636,7 @@ def _recover(folder: Path) -> None:
         leftover.unlink(missing_ok=True)
     for leftover in folder.glob(f".{_JOURNAL}.*"):
         leftover.unlink(missing_ok=True)
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def _apply(folder: Path, entries: list[tuple[str | None, str]]) -> None:
@@ -718,43 +668,6 @@ def read_constraint_rules(
             f"{path}: not valid UTF-8 TOML ({exc}); fix the file",
             zh=f"{path}：不是有效的 UTF-8 TOML 文件（{exc}）；请改正该文件",
         ) from None
-
-
-@contextmanager
-def atomic_path(target: Path, *, record_as: Path | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
-
-    The temporary file is removed if the block raises, so ``target`` is
-    either as before or completely replaced. A replaced ``target`` (or
-    ``record_as`` in its place) is listed by :func:`written_paths`.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    tmp.unlink()  # writers such as GDAL want to create the file themselves
-    try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        with _signals_held():
-            os.replace(tmp, target)
-            _WRITTEN.append(record_as or target)
-        _fsync_dir(target.parent)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _has_layer(path: Path, layer: str, shown: Path | None = None) -> bool:
