@@ -11,7 +11,13 @@ interpreter lock with the server:
   does when it polls; then think;
 - E editors, each signed in as an editor of its own: record a status change
   (``unacquired`` → ``acquiring``; its own parcels, a POST as the page's form
-  sends it: checked, one SQLite transaction, the user as ``by``); then think.
+  sends it: checked, one SQLite transaction, the user as ``by``); then think;
+- M map viewers (``--map-viewers``, default 0), each signed in as a viewer
+  with the map open: they load ``/map.html`` before the clock starts, then
+  poll every 3 s as the map page does (``/api/summary`` with its ETag; on a
+  new version ``/api/changes``, and ``/map.html`` again only when told to
+  reload; from a server without ``/api/changes``, ``/map.html`` at every
+  version, as earlier pages did).
 
 Think time: each user waits ``--think-ms`` (default 1000 ms) times a uniform
 0.5–1.5 between two actions, as people do (60 users acting every second is
@@ -23,21 +29,25 @@ the clock starts; each then begins after a random part of one think time
 looked for in the park's history (none lost: the right parcel, the right
 ``by``).
 
-Reported: p50 and p95 of an edit (the POST, to its answer: the snapshot
-served then includes it) and of a parcel page (GET), p50/p95 of the summary,
-requests per second, the server's CPU (per cent of one core) and memory (at
-the end, and its peak, which includes the sign-ins: argon2 takes 64 MiB per
-check, and every client signs in at once before the clock starts), the median of
-a page and of an edit alone (one client, before the load), the seconds the
-server took to start answering (its first full reading), and the baseline:
-a plain ``geopandas.read_file`` of the park's parcels layer, the floor of
-any page that would read the park per request. Goal (issue 16): p95 < 200 ms.
+Reported: the map viewers' downloads of ``/map.html`` during the run and the
+median of that and of ``/api/changes``; p50 and p95 of an edit (the POST, to
+its answer: the snapshot served then includes it) and of a parcel page (GET),
+p50/p95 of the summary, requests per second, the server's CPU (per cent of one
+core) and memory (at the end, and its peak, which includes the sign-ins:
+argon2 takes 64 MiB per check, and every client signs in at once before the
+clock starts), the median of a page and of an edit alone (one client, before
+the load), the seconds the server took to start answering (its first full
+reading), and the baseline: a plain ``geopandas.read_file`` of the park's
+parcels layer, the floor of any page that would read the park per request.
+Goal (issue 16): p95 < 200 ms.
 
 Usage::
 
     python -m benchmarks.bench_serve                       # 1k and 10k, 10 readers, 4 editors
     python -m benchmarks.bench_serve --sizes 100000 --readers 50 --editors 10
     python -m benchmarks.bench_serve --sizes 10000 --think-ms 0 --out /tmp/x.json  # capacity
+    python -m benchmarks.bench_serve --sizes 10000 --readers 0 --editors 1 --edits 10 \
+        --think-ms 8000 --map-viewers 1                   # server CPU per edit, one map open
 
 Each run prints one JSON row per size and merges them into
 ``benchmarks/results/bench_serve.json`` (a row per size, readers, editors,
@@ -74,6 +84,9 @@ REPO = HERE.parent
 RESULTS = HERE / "results" / "bench_serve.json"
 _DATE = "2024-03-01"
 _TIMEOUT_S = 600.0
+_POLL_S = 3.0  # how often an open map asks for the version (parkgis serve's default)
+_TIMES = ("page", "summary", "edit", "map", "changes")  # what the clients time
+_LIVE = re.compile(r'"live":\{"page":"([0-9a-f]+)","seq":(\d+)\}')
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -211,10 +224,44 @@ def _think(rng: random.Random, think_s: float) -> None:
         time.sleep(think_s * rng.uniform(0.5, 1.5))
 
 
+def _load_map(client: Any) -> tuple[str, int] | None:
+    """``/map.html`` as an open map loads it: its page and seq (None: a map that cannot follow)."""
+    found = _LIVE.search(client.get("/map.html").text)
+    return (found.group(1), int(found.group(2))) if found else None
+
+
+def _follow_map(
+    client: Any, live: tuple[str, int] | None, stop: Any, times: dict[str, list[float]]
+) -> list[str]:
+    """Poll as the map page does until ``stop``; the failures."""
+    failures = []
+    etag = client.get("/api/version").headers.get("etag", "")
+    while not stop.wait(_POLL_S):
+        r = client.get("/api/summary", headers={"if-none-match": etag})
+        if r.status_code != 200:
+            if r.status_code != 304:
+                failures.append(f"map summary: {r.status_code}")
+            continue
+        etag = r.headers.get("etag", "")
+        reload = live is None
+        if live is not None:
+            t0 = time.perf_counter()
+            r = client.get("/api/changes", params={"page": live[0], "since": live[1]})
+            times["changes"].append((time.perf_counter() - t0) * 1000)
+            body = r.json() if r.status_code == 200 else {"reload": True}
+            reload = bool(body.get("reload", True))
+            live = live if reload else (live[0], int(body["seq"]))
+        if reload:
+            t0 = time.perf_counter()
+            live = _load_map(client)
+            times["map"].append((time.perf_counter() - t0) * 1000)
+    return failures
+
+
 def _client(job: dict[str, Any], ready: Any, go: Any, stop: Any, out: Any) -> None:
     """One user, in a process of its own: sign in, wait for the start, act, report."""
     rng = random.Random(job["seed"])
-    times: dict[str, list[float]] = {"page": [], "summary": [], "edit": []}
+    times: dict[str, list[float]] = {k: [] for k in _TIMES}
     failures: list[str] = []
     told = False
     try:
@@ -222,6 +269,7 @@ def _client(job: dict[str, Any], ready: Any, go: Any, stop: Any, out: Any) -> No
         ids = job["ids"]
         client.get(f"/parcel/{ids[rng.randrange(len(ids))]}")  # warm: the first page of a user
         token = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
+        live = _load_map(client) if job["role"] == "map" else None
         ready.put(job["name"])
         told = True
         go.wait()
@@ -239,6 +287,8 @@ def _client(job: dict[str, Any], ready: Any, go: Any, stop: Any, out: Any) -> No
                     failures.append(f"edit {pid}: {r.status_code} {r.text[:200]}")
                 if k + 1 < len(job["edit"]):
                     _think(rng, job["think_s"])
+        elif job["role"] == "map":
+            failures += _follow_map(client, live, stop, times)
         else:
             while not stop.is_set():
                 pid = ids[rng.randrange(len(ids))]
@@ -292,7 +342,13 @@ def _alone(base: str, ids: list[str], editor: str | None, spare: list[str]) -> t
 
 
 def run(
-    n: int, *, readers: int = 10, editors: int = 4, edits: int = 20, think_ms: float = 1000.0
+    n: int,
+    *,
+    readers: int = 10,
+    editors: int = 4,
+    edits: int = 20,
+    think_ms: float = 1000.0,
+    map_viewers: int = 0,
 ) -> dict[str, Any]:
     """Serve a park of ``n`` parcels to ``readers`` and ``editors`` (see the module docstring)."""
     import multiprocessing
@@ -323,7 +379,9 @@ def run(
             jobs = [
                 {"role": "editor", "name": name, "edit": ids[k * edits:(k + 1) * edits]}
                 for k, name in enumerate(names)
-            ] + [{"role": "reader", "name": "reader"} for _ in range(readers)]  # fmt: skip
+            ] + [{"role": "reader", "name": "reader"} for _ in range(readers)] + [
+                {"role": "map", "name": "reader"} for _ in range(map_viewers)
+            ]  # fmt: skip
             procs = []
             for k, job in enumerate(jobs):
                 job.update(base=base, ids=ids, seed=k, think_s=think_ms / 1000)
@@ -351,7 +409,7 @@ def run(
         log_text = (Path(folder) / "serve.log").read_text(encoding="utf-8", errors="replace")
         (HERE / ".cache").mkdir(exist_ok=True)
         (HERE / ".cache" / "serve-last.log").write_text(log_text, encoding="utf-8")
-    times: dict[str, list[float]] = {"page": [], "summary": [], "edit": []}
+    times: dict[str, list[float]] = {k: [] for k in _TIMES}
     failures = []
     for result in results:
         for key, values in result["times"].items():
@@ -379,6 +437,11 @@ def run(
         "page_p95_ms": _percentile(times["page"], 0.95),
         "summary_p50_ms": _median(times["summary"]),
         "summary_p95_ms": _percentile(times["summary"], 0.95),
+        "map_viewers": map_viewers,
+        "map_loads": len(times["map"]),
+        "map_load_p50_ms": _median(times["map"]),
+        "changes_requests": len(times["changes"]),
+        "changes_p50_ms": _median(times["changes"]),
         "pages": len(times["page"]),
         "requests_per_s": round(requests / seconds, 1),
         "seconds": round(seconds, 1),
@@ -398,7 +461,8 @@ def _merged(rows: list[dict[str, Any]], out: Path) -> list[dict[str, Any]]:
     """The rows stored in ``out`` with ``rows`` in place of those of the same settings."""
 
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(row.get(k) for k in ("parcels", "readers", "editors", "edits", "think_ms"))
+        keys = ("parcels", "readers", "editors", "edits", "think_ms")
+        return (*(row.get(k) for k in keys), row.get("map_viewers", 0))
 
     old = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else []
     new = {key(r): r for r in rows}
@@ -412,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--readers", type=int, default=10)
     parser.add_argument("--editors", type=int, default=4)
+    parser.add_argument("--map-viewers", type=int, default=0,
+                        help="viewers with the map open, following the changes")  # fmt: skip
     parser.add_argument("--edits", type=int, default=20, help="edits per editor")
     parser.add_argument("--think-ms", type=float, default=1000.0,
                         help="mean pause of a user between two actions (0: none)")  # fmt: skip
@@ -420,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in [int(s) for s in args.sizes.split(",")]:
         row = run(n, readers=args.readers, editors=args.editors, edits=args.edits,
-                  think_ms=args.think_ms)  # fmt: skip
+                  think_ms=args.think_ms, map_viewers=args.map_viewers)  # fmt: skip
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -661,6 +661,146 @@ def test_a_change_made_elsewhere_is_read_in_the_background(app, park_file, monke
     assert client_as(app, "viewer1").get("/parcel/T-01").text.count("cli") >= 1
 
 
+# --------------------------------------------------------------------------- open maps
+
+DATA = re.compile(r'<script type="application/json" id="parkgis-data-[^"]+">(.*?)</script>')
+
+
+def map_page(client: TestClient) -> tuple[str, bytes, dict]:
+    """The map page's ETag, its bytes and its data (``live``: the page's token and seq)."""
+    response = client.get("/map.html")
+    assert response.status_code == 200, response.text[:300]
+    return response.headers["etag"], response.content, json.loads(DATA.search(response.text)[1])
+
+
+def changes(client: TestClient, data: dict, since: int | None = None) -> dict:
+    live = data["live"]
+    since = live["seq"] if since is None else since
+    return client.get(f"/api/changes?page={live['page']}&since={since}").json()
+
+
+def test_a_status_edit_keeps_the_map_and_sends_the_parcel_in_its_new_colour(app):
+    from parkgis.model.vocab import ACQUISITION
+
+    viewer, admin = client_as(app, "viewer1"), client_as(app, "admin1")
+    etag, html, data = map_page(viewer)
+    _, _, admin_data = map_page(admin)
+    assert data["live"]["seq"] == 0
+    assert changes(viewer, data)["parcels"] == []
+    assert edit(client_as(app, "editor1"), "T-03", value="leveled").status_code == 303
+    assert viewer.get("/map.html", headers={"if-none-match": etag}).status_code == 304
+    assert map_page(viewer)[:2] == (etag, html)  # the same page: not drawn again
+    got = changes(viewer, data)
+    assert (got["reload"], got["seq"]) == (False, 1)
+    [parcel] = got["parcels"]
+    assert (parcel["id"], parcel["cls"]) == ("T-03", "leveled")
+    colours = {c["code"]: c["colour"] for c in got["legend"]["classes"]}
+    assert colours["leveled"] == ACQUISITION.colour("leveled")
+    assert colours.get("acquired") is None  # T-03 was the only acquired parcel
+    assert dict(zip(got["labels"], parcel["cols"], strict=True))["征收状态"] == "已平整"
+    assert {c["code"]: c["count"] for c in got["legend"]["classes"]}["leveled"] == 2
+    assert changes(viewer, data, since=1)["parcels"] == []  # nothing after seq 1
+    # owners only for those who may see them, as on the map page
+    assert "王五" not in viewer.get(f"/api/changes?page={data['live']['page']}&since=0").text
+    assert "王五" in json.dumps(changes(admin, admin_data), ensure_ascii=False)
+    # another page, a seq it cannot have, or a page of the other role: drawn again
+    for page, since in (("nope", 0), (data["live"]["page"], 5), (admin_data["live"]["page"], 0)):
+        assert viewer.get(f"/api/changes?page={page}&since={since}").json()["reload"] is True
+    assert client_as(app, None).get("/api/changes?page=x&since=0").status_code == 401
+
+
+def test_what_an_open_map_is_sent_is_what_a_map_drawn_now_shows(tmp_path):
+    """After status edits, a project, a retirement: the changes give what drawing the map gives."""
+    from parkgis.check.reading import FIGURE_TABLES
+    from parkgis.io.loose import load_park
+    from parkgis.maps.layers import map_payload
+    from parkgis.serve.live import public_park
+
+    path = tmp_path / "zones.gpkg"
+    projects = pd.DataFrame({"project_id": ["PJ-1"], "name": ["<b>新材料</b>"],
+                             "company": ["{{ 7*7 }} 公司"], "stage": ["signed"]})  # fmt: skip
+    park = make_park(
+        ["unacquired", "unacquired", "acquired", "unacquired", "leveled"],
+        names=[XSS, TEMPLATE, "普通地块", "另一块", "第五块"],
+        zones=["一区", "一区", "一区", "二区", "二区"], projects=projects,
+        extra={"owner_name": [OWNER, "李四", "王五", "赵六", "钱七"]}, private=("owner_name",),
+    )  # fmt: skip
+    create_park(park, path)
+    for name, role in (("editor1", "editor"), ("viewer1", "viewer"), ("admin1", "admin")):
+        add_user(path, name, PASSWORDS[name], role=role)
+    app = create_app(path)
+    editor = client_as(app, "editor1")
+    readers = [(client_as(app, "viewer1"), False), (client_as(app, "admin1"), True)]
+    pages = [map_page(client) for client, _ in readers]
+    edits = [
+        ("T-01", "status", {"field": "acquisition_status", "value": "acquiring"}),
+        ("T-03", "project", {"project_id": "PJ-1"}),
+        ("T-05", "retire", {"confirm": "1"}),
+        ("T-04", "status", {"field": "acquisition_status", "value": "acquiring"}),
+    ]
+    for k, (pid, action, form) in enumerate(edits):
+        assert post_form(editor, pid, action, **form).status_code == 303
+        fresh = read_checked(load_park(path, private=True).park)
+        assert fresh.blocking(FIGURE_TABLES["reserve"]) == []
+        for (client, private), (etag, _, data) in zip(readers, pages, strict=True):
+            assert map_page(client)[0] == etag  # the generation is kept, a retirement too
+            got = changes(client, data)
+            assert got["reload"] is False and got["seq"] == k + 1
+            want = map_payload(public_park(fresh.measured, private), include_private=private)
+            assert got["legend"]["classes"] == want["legend"]["classes"]
+            assert got["legend"]["total"] == want["legend"]["total"]
+            assert got["summary"] == want["summary"]
+            assert (got["zones"] or data)["zones"] == want["zones"]
+            p = want["parcels"]
+            ids = _values(p["cols"][p["keys"]["id"]])
+            shown = {c["id"]: c for c in got["parcels"]}
+            assert sorted(shown) == sorted(pid for pid, _, _ in edits[: k + 1])
+            for pid, parcel in shown.items():
+                if pid not in ids:
+                    assert parcel == {"id": pid, "retired": True}
+                    continue
+                i = ids.index(pid)
+                assert parcel["cls"] == want["legend"]["classes"][p["cls"][i]]["code"]
+                assert got["labels"] == [c["label"] for c in p["cols"]]
+                assert parcel["cols"] == [_values(c)[i] for c in p["cols"]]
+                linked = p["proj"][i] if p["proj"] else []
+                columns = [_values(c) for c in want["projects"]["cols"]]
+                assert parcel["proj"] == [[column[j] for column in columns] for j in linked]
+                assert (OWNER in parcel["cols"]) == (private and pid == "T-01")
+    assert [c["name"] for c in changes(*readers[0][:1], pages[0][2])["zones"]["zones"]] == ["一区"]
+
+
+def _values(column: dict) -> list:
+    """A map payload's popup column, one value per parcel."""
+    if "values" in column:
+        return column["values"]
+    return [column["dict"][k] if k >= 0 else None for k in column["idx"]]
+
+
+def test_a_split_merge_or_change_made_elsewhere_draws_the_map_again(grid):
+    from parkgis.io.store import record_park_changes
+    from parkgis.model.history import StatusChange
+
+    app = create_app(grid)
+    viewer, editor = client_as(app, "viewer1"), client_as(app, "editor1")
+    etag, _, data = map_page(viewer)
+    assert post_form(editor, "T-E", "retire", confirm="1").status_code == 303
+    assert map_page(viewer)[0] == etag  # a retirement keeps the drawing
+    assert changes(viewer, data)["parcels"] == [{"id": "T-E", "retired": True}]
+    assert merge(editor, "T-A", "T-B").status_code == 303
+    assert changes(viewer, data)["reload"] is True
+    etag2, _, data2 = map_page(viewer)
+    assert etag2 != etag and data2["live"]["seq"] == 5
+    assert changes(viewer, data2)["parcels"] == []
+    change = StatusChange("T-D", "acquisition_status", "acquiring", dt.date(2024, 3, 1), "cli")
+    record_park_changes(grid, [change], recorded_at="2024-03-02T09:00:00+08:00")
+    viewer.get("/api/version")  # the change is seen, and read in the background
+    app.state.park.wait_for(6, timeout_s=30)
+    assert changes(viewer, data2)["reload"] is True
+    etag3, _, data3 = map_page(viewer)
+    assert etag3 != etag2 and data3["live"]["seq"] == 6
+
+
 # --------------------------------------------------------------------------- what is shown
 
 

@@ -32,11 +32,11 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from parkgis.io.store import atomic_path
+from parkgis.io.writing import atomic_path
 from parkgis.maps.basemaps import (
     BASEMAPS,
     BasemapError,
@@ -85,6 +85,8 @@ def park_map(
     renderer: str = "auto",
     notes: Sequence[str] = (),
     withheld: str | None = None,
+    live: Mapping[str, Any] | None = None,
+    zone_cache: MutableMapping[Any, Any] | None = None,
 ) -> folium.Map:
     """Draw a park as an interactive map.
 
@@ -129,6 +131,9 @@ def park_map(
         Statements for the legend, and why the "available" figure is not
         given: see :func:`~parkgis.maps.layers.map_payload`. ``parkgis map``
         passes its park's reading (:mod:`parkgis.check.reading`).
+    live, zone_cache
+        For a map served by ``parkgis serve``, which follows the park's
+        changes in place: see :func:`~parkgis.maps.layers.map_payload`.
 
     Returns
     -------
@@ -165,6 +170,8 @@ def park_map(
         tiled=renderer == "tiles",
         notes=notes,
         withheld=withheld,
+        live=live,
+        zone_cache=zone_cache,
     )
     payload["renderer"] = renderer
     (south, west), (north, east) = payload["bounds"]

@@ -35,9 +35,10 @@ With a GCJ-02 basemap (Gaode) every displayed coordinate is shifted by
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -51,7 +52,7 @@ from parkgis.land.reserve import reserve_figures
 from parkgis.maps import gcj02
 from parkgis.maps.basemaps import GCJ02, Basemap, MapError
 from parkgis.maps.legend import legend_rows, summary_figures
-from parkgis.maps.style import legend_title, parcel_classes, ui_strings
+from parkgis.maps.style import Category, legend_title, parcel_classes, ui_strings
 from parkgis.maps.topology import (
     build_topology,
     encode_topology,
@@ -73,7 +74,11 @@ __all__ = [
     "encode_polygons",
     "encode_tiled",
     "label_zoom",
+    "legend_figures",
     "map_payload",
+    "parcel_changes",
+    "reserve_zones",
+    "summary_payload",
 ]
 
 SCALE = 1_000_000
@@ -119,6 +124,8 @@ def map_payload(
     tiled: bool = False,
     notes: Sequence[str] = (),
     withheld: str | None = None,
+    live: Mapping[str, Any] | None = None,
+    zone_cache: MutableMapping[Any, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything a park map draws, as one JSON-ready dict.
 
@@ -149,6 +156,12 @@ def map_payload(
     withheld
         Why the "available" figure is not given (the park's errors stop
         ``parkgis reserve``); None computes it.
+    live
+        Written into the data as ``live``, for a served map that follows
+        the park in place (:mod:`parkgis.serve.live`): its page and ``seq``.
+    zone_cache
+        Reserve-zone outlines kept between maps of the same geometry (see
+        :func:`reserve_zones`).
 
     Raises
     ------
@@ -167,7 +180,6 @@ def map_payload(
 
     codes, cats = parcel_classes(parcels, by=color_by, lang=lang, projects=park.projects)
     index = {c.code: i for i, c in enumerate(cats)}
-    legend = legend_rows(codes, cats, area_mu)
 
     metric = parcels.geometry.to_crs(gk)  # the local Gauss-Kruger zone, for buffers
     display = _display_geoms(parcels, metric, simplify_m=simplify_m, shifted=shifted)
@@ -185,7 +197,10 @@ def map_payload(
     projects, per_parcel = _projects(parcels, park, include_private, lang)
 
     available, why_not = (math.nan, withheld) if withheld else _available_mu(park)
-    figures = summary_figures(parcels, area_mu, available_mu=available)
+    zones, zone_outlines = reserve_zones(
+        parcels, area_mu, lang=lang, gk=gk, lat=centre[1], metric=metric, shifted=shifted,
+        tiled=tiled, cache=zone_cache,
+    )  # fmt: skip
     bounds = _bounds(display)
     payload: dict[str, Any] = {
         "version": 1,
@@ -201,18 +216,7 @@ def map_payload(
         "legend": {
             "title": legend_title(color_by, lang),
             "field": color_by,
-            "classes": [
-                {
-                    "code": r.code,
-                    "label": r.label,
-                    "colour": r.colour,
-                    "count": int(r.count),
-                    "area_mu": round(float(r.area_mu), 4),
-                    "mu_text": f"{r.area_mu:,.1f}",
-                }
-                for r in legend.itertuples()
-            ],
-            "total": {"count": len(parcels), "mu_text": f"{np.nansum(area_mu.to_numpy()):,.1f}"},
+            **legend_figures(codes, cats, area_mu),
             "note": ui["area_note"],
             "notes": list(notes),
         },
@@ -227,14 +231,199 @@ def map_payload(
         },
         "projects": projects,
         "constraints": _constraints_payload(park, gk=gk, shifted=shifted, lang=lang),
-        "zones": _zones_payload(parcels, area_mu, metric, shifted=shifted, ui=ui, tiled=tiled),
+        "zones": zones,
         "outline": _outline(metric, parcels, shifted=shifted),
-        "summary": _summary_payload(figures, ui, why_not=why_not),
+        "summary": summary_payload(
+            parcels, area_mu, lang=lang, available_mu=available, why_not=why_not
+        ),
     }
     if tiled:
-        shapes = [z.pop("shape") for z in payload["zones"]]
-        payload["zone_outlines"] = encode_tiled(np.array(shapes, dtype=object), lat=centre[1])
+        payload["zone_outlines"] = zone_outlines
+    if live is not None:
+        payload["live"] = dict(live)
     return payload
+
+
+def legend_figures(
+    codes: pd.Series, categories: Sequence[Category], area_mu: pd.Series
+) -> dict[str, Any]:
+    """The legend's classes (code, label, colour, count, mu) and its total, as a map has them.
+
+    Parameters
+    ----------
+    codes, categories
+        Each parcel's class and the classes in legend order
+        (:func:`parkgis.maps.style.parcel_classes`).
+    area_mu
+        Each parcel's measured area, aligned with ``codes``.
+
+    Examples
+    --------
+    >>> from parkgis.maps.style import Category
+    >>> legend = legend_figures(pd.Series(["a", "a"]), [Category("a", "A", "#000000")],
+    ...                         pd.Series([15.0, 7.5]))
+    >>> legend["classes"][0]["mu_text"], legend["total"]
+    ('22.5', {'count': 2, 'mu_text': '22.5'})
+    """
+    rows = legend_rows(codes, categories, area_mu)
+    classes = [
+        {
+            "code": r.code,
+            "label": r.label,
+            "colour": r.colour,
+            "count": int(r.count),
+            "area_mu": round(float(r.area_mu), 4),
+            "mu_text": f"{r.area_mu:,.1f}",
+        }
+        for r in rows.itertuples()
+    ]
+    total = {"count": len(codes), "mu_text": f"{np.nansum(area_mu.to_numpy()):,.1f}"}
+    return {"classes": classes, "total": total}
+
+
+def summary_payload(
+    parcels: pd.DataFrame,
+    area_mu: pd.Series,
+    *,
+    lang: str,
+    available_mu: float,
+    why_not: str | None = None,
+) -> list[dict[str, str]]:
+    """The rows of a map's summary panel: total, acquired, being acquired, available, unacquired.
+
+    ``available_mu`` is the park's net buildable land free now (as
+    ``parkgis reserve`` counts it), or NaN with ``why_not`` saying why it is
+    not given. See :func:`parkgis.maps.legend.summary_figures`.
+    """
+    figures = summary_figures(parcels, area_mu, available_mu=available_mu)
+    return _summary_payload(figures, ui_strings(lang), why_not=why_not)
+
+
+def reserve_zones(
+    parcels: gpd.GeoDataFrame,
+    area_mu: pd.Series,
+    *,
+    lang: str,
+    gk: Any = None,
+    lat: float | None = None,
+    metric: gpd.GeoSeries | None = None,
+    shifted: bool = False,
+    tiled: bool = False,
+    cache: MutableMapping[Any, Any] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Each zone's unacquired parcels (name, count, mu) and the outline around them.
+
+    Parameters
+    ----------
+    parcels, area_mu
+        The parcels (a RangeIndex) and their measured areas, aligned.
+    lang
+        The language of the zone texts.
+    gk, lat
+        The local Gauss-Kruger CRS the outlines are drawn in, and the latitude
+        of the map's centre (for the zooms of the tiled outlines); by default
+        those of the parcels' centre, as :func:`map_payload` takes them.
+    metric
+        The parcels in ``gk``, when the caller has them (else converted here,
+        zone by zone).
+    shifted
+        Shift the outlines to GCJ-02 (a Gaode basemap).
+    tiled
+        Give the outlines as shared arcs (:func:`encode_tiled`), for a map
+        drawn on tiles; else each zone carries its outline as a GeoJSON
+        ``feature``.
+    cache
+        Outlines kept by zone and by the ids of its unacquired parcels: a zone
+        whose parcels are those of an outline kept is not drawn again. Only
+        for parcels of the same geometry (``parkgis serve`` keeps one per
+        geometry generation).
+
+    Returns
+    -------
+    zones, outlines
+        The zones, and (``tiled``) their outlines encoded, else None.
+    """
+    ui = ui_strings(lang)
+    if gk is None or lat is None:
+        centre = _centre_lonlat(parcels)
+        gk = local_gk_crs(centre[0]) if gk is None else gk
+        lat = centre[1] if lat is None else lat
+    zones = _zones_payload(parcels, area_mu, metric, gk=gk, shifted=shifted, ui=ui,
+                           tiled=tiled, cache=cache)  # fmt: skip
+    if not tiled:
+        return zones, None
+    shapes = [z.pop("shape") for z in zones]
+    return zones, encode_tiled(np.array(shapes, dtype=object), lat=lat)
+
+
+def parcel_changes(
+    park: Park,
+    positions: Sequence[int],
+    *,
+    area_mu: pd.Series,
+    color_by: str = "acquisition_status",
+    lang: str = "zh",
+    include_private: bool = False,
+    fields: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """What a map draws of some parcels, for a map already open to show them anew.
+
+    Parameters
+    ----------
+    park
+        The park the map was drawn from, as it is now (same parcels, same order).
+    positions
+        The positions of the parcels in ``park.parcels``.
+    area_mu
+        The measured area of every parcel of ``park`` (aligned with its rows).
+    color_by, lang, include_private, fields
+        As the map was drawn with (:func:`map_payload`).
+
+    Returns
+    -------
+    dict
+        ``labels`` (the popup fields' labels, in order: the park may have
+        gained a field since the map was drawn, such as ``status_date``),
+        ``keys`` (which of them are the name, id and area, as the map's
+        ``parcels.keys``), ``project_labels`` and ``project_keys`` (the same
+        of the project fields), and ``parcels``: for each position, its
+        ``id`` (as the map shows it), class ``cls`` (a legend class code),
+        popup values ``cols`` and, for each project it belongs to, that
+        project's values ``proj``. User text stays text: the map puts it on
+        the page with ``textContent``.
+    """
+    rows = list(positions)
+    parcels = park.parcels.iloc[rows].reset_index(drop=True)
+    area = pd.Series(np.asarray(area_mu, dtype=float)[rows])
+    codes, _ = parcel_classes(parcels, by=color_by, lang=lang, projects=park.projects)
+    chosen = _popup_fields(park.parcels, park, fields, include_private)
+    values = [
+        _display_values(name, (area if name == "area_mu" else parcels[name]).tolist(), lang)
+        for name in chosen
+    ]
+    projects, per_parcel = _projects(parcels, park, include_private, lang)
+    project_values = [_column_values(col) for col in projects["cols"]]
+    ids = _display_values("parcel_id", parcels["parcel_id"].tolist(), lang)
+    out = []
+    for k in range(len(rows)):
+        linked = per_parcel[k] if per_parcel is not None else []
+        out.append(
+            {
+                "id": ids[k],
+                "cls": codes.iat[k],
+                "cols": [column[k] for column in values],
+                "proj": [[column[j] for column in project_values] for j in linked],
+            }
+        )
+    project_fields = _project_fields(park, include_private)
+    schema = TABLES["projects"]
+    return {
+        "labels": [field_label(name, lang) for name in chosen],
+        "keys": _popup_keys(chosen),
+        "project_labels": [schema.field(f).label(lang) for f in project_fields],
+        "project_keys": _project_keys(project_fields),
+        "parcels": out,
+    }
 
 
 def encode_tiled(geoms: np.ndarray | gpd.GeoSeries, *, lat: float) -> dict[str, Any]:
@@ -420,6 +609,19 @@ def _popup_columns(
     include_private: bool,
     lang: str,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    chosen = _popup_fields(parcels, park, fields, include_private)
+    columns = []
+    for name in chosen:
+        values = area_mu if name == "area_mu" else parcels[name]
+        text = _display_values(name, values.tolist(), lang)
+        columns.append(_column(field_label(name, lang), text))
+    return columns, _popup_keys(chosen)
+
+
+def _popup_fields(
+    parcels: pd.DataFrame, park: Park, fields: Sequence[str] | None, include_private: bool
+) -> list[str]:
+    """The parcel fields a popup shows, in order (see :func:`map_payload`'s ``fields``)."""
     private = set(park.manifest.private_fields)
     available = set(parcels.columns) | {"area_mu"}
     if fields is None:
@@ -449,23 +651,13 @@ def _popup_columns(
         chosen += [
             f for f in park.manifest.private_fields if f in parcels.columns and f not in chosen
         ]
-    columns = []
-    for name in chosen:
-        values = area_mu if name == "area_mu" else parcels[name]
-        text = _display_values(name, values.tolist(), lang)
-        columns.append(_column(field_label(name, lang), text))
-    keys = {
-        key: chosen.index(name) if name in chosen else -1
-        for key, name in (("name", "name"), ("id", "parcel_id"), ("area", "area_mu"))
-    }
-    return columns, keys
+    return chosen
 
 
 def _projects(
     parcels: pd.DataFrame, park: Park, include_private: bool, lang: str
 ) -> tuple[dict[str, Any], list[list[int]] | None]:
     projects = park.projects
-    private = set() if include_private else set(park.manifest.private_fields)
     empty: dict[str, Any] = {"cols": [], "keys": {"name": -1, "company": -1}}
     if projects is None or not len(projects) or "project_id" not in projects.columns:
         return empty, None
@@ -489,7 +681,7 @@ def _projects(
         return empty, None
     compact = {p: i for i, p in enumerate(used)}
     rows = keyed.iloc[[row_of[p] for p in used]]
-    names = [f for f in PROJECT_FIELDS if f in rows.columns and f not in private]
+    names = _project_fields(park, include_private)
     schema = TABLES["projects"]
     cols = [
         _column(
@@ -498,11 +690,36 @@ def _projects(
         )
         for f in names
     ]
-    keys = {
-        "name": names.index("name") if "name" in names else -1,
-        "company": names.index("company") if "company" in names else -1,
+    return {"cols": cols, "keys": _project_keys(names)}, [[compact[p] for p in ps] for ps in linked]
+
+
+def _project_fields(park: Park, include_private: bool) -> list[str]:
+    """The project fields a popup shows under a parcel's (whether it has a project or not)."""
+    projects = park.projects
+    if projects is None or "project_id" not in projects.columns:
+        return []
+    private = set() if include_private else set(park.manifest.private_fields)
+    return [f for f in PROJECT_FIELDS if f in projects.columns and f not in private]
+
+
+def _project_keys(names: Sequence[str]) -> dict[str, int]:
+    """Which project field is the name and which the company (-1: none)."""
+    return {key: names.index(key) if key in names else -1 for key in ("name", "company")}
+
+
+def _popup_keys(chosen: Sequence[str]) -> dict[str, int]:
+    """Which popup field is the parcel's name, id and area (-1: none)."""
+    return {
+        key: chosen.index(name) if name in chosen else -1
+        for key, name in (("name", "name"), ("id", "parcel_id"), ("area", "area_mu"))
     }
-    return {"cols": cols, "keys": keys}, [[compact[p] for p in ps] for ps in linked]
+
+
+def _column_values(column: dict[str, Any]) -> list[str | None]:
+    """A popup column's values, one per row (see :func:`_column`)."""
+    if "values" in column:
+        return list(column["values"])
+    return [column["dict"][k] if k >= 0 else None for k in column["idx"]]
 
 
 def _column(label: str, values: list[str | None]) -> dict[str, Any]:
@@ -677,16 +894,20 @@ def _constraints_payload(park: Park, *, gk: Any, shifted: bool, lang: str) -> di
 def _zones_payload(
     parcels: gpd.GeoDataFrame,
     area_mu: pd.Series,
-    metric: gpd.GeoSeries,
+    metric: gpd.GeoSeries | None,
     *,
+    gk: Any,
     shifted: bool,
     ui: dict[str, str],
     tiled: bool = False,
+    cache: MutableMapping[Any, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Each zone's unacquired parcels: name, count, mu and outline.
 
     The outline is a GeoJSON feature, or with ``tiled`` the display geometry
     itself (``shape``), to be encoded with the other zones' as shared arcs.
+    ``metric`` (the parcels in ``gk``) is converted zone by zone when None;
+    ``cache`` keeps outlines by zone and parcels (see :func:`reserve_zones`).
     """
     if "acquisition_status" not in parcels.columns:
         return []
@@ -700,23 +921,36 @@ def _zones_payload(
         else pd.Series([None] * len(parcels))
     )
     zone = zone.where(zone.notna(), "")
-    gk = metric.crs
+    ids = parcels["parcel_id"].astype(str) if "parcel_id" in parcels.columns else None
+    where = np.flatnonzero(unacquired.to_numpy())
+    groups = pd.Series(where).groupby(zone.to_numpy()[where], sort=False).indices
     out = []
-    for name in sorted(set(zone[unacquired])):
-        mask = unacquired & zone.eq(name)
-        grown = shapely.buffer(
-            np.asarray(metric[mask].array, dtype=object), _ZONE_CLOSE_M, join_style="mitre"
-        )
-        outline = shapely.buffer(shapely.union_all(grown), -_ZONE_CLOSE_M, join_style="mitre")
-        # buffering leaves runs of vertices in line; 5 cm off is never seen
-        outline = shapely.simplify(outline, _ZONE_SIMPLIFY_M)
-        display = _to_display(gpd.GeoSeries([outline], crs=gk), shifted)[0]
-        mu = float(area_mu[mask].sum())
+    for name in sorted(groups):
+        rows = where[groups[name]]  # in the parcels' order
+        key = None
+        if cache is not None and ids is not None:
+            members = "\x1f".join(ids.iloc[rows].tolist()).encode("utf-8")
+            key = ("zone", name, shifted, hashlib.sha1(members).hexdigest())
+        display = cache.get(key) if cache is not None and key is not None else None
+        if display is None:
+            zone_metric = (
+                metric.iloc[rows] if metric is not None else parcels.geometry.iloc[rows].to_crs(gk)
+            )
+            grown = shapely.buffer(
+                np.asarray(zone_metric.array, dtype=object), _ZONE_CLOSE_M, join_style="mitre"
+            )
+            outline = shapely.buffer(shapely.union_all(grown), -_ZONE_CLOSE_M, join_style="mitre")
+            # buffering leaves runs of vertices in line; 5 cm off is never seen
+            outline = shapely.simplify(outline, _ZONE_SIMPLIFY_M)
+            display = _to_display(gpd.GeoSeries([outline], crs=gk), shifted)[0]
+            if cache is not None and key is not None:
+                cache[key] = display
+        mu = float(area_mu.iloc[rows].sum())
         out.append(
             {
                 "name": name or None,
-                "count": int(mask.sum()),
-                "text": _legend_text(int(mask.sum()), mu, ui),
+                "count": len(rows),
+                "text": _legend_text(len(rows), mu, ui),
                 "area_mu": round(mu, 4),
                 **({"shape": display} if tiled else {"feature": _geojson(display, {})}),
             }

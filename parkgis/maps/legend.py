@@ -89,7 +89,8 @@ def summary_figures(
     codes = {v: ACQUISITION.code(v) if v in ACQUISITION else None for v in set(values)}
     status = pd.Series([codes[v] for v in values], dtype=object)
     area = pd.Series(area_mu.to_numpy(), dtype=float)
-    rank = status.map(lambda c: ACQUISITION.rank(c) if isinstance(c, str) else -1)
+    ranks = {c: ACQUISITION.rank(c) for c in codes.values() if isinstance(c, str)}
+    rank = status.map(ranks).fillna(-1)
     return {
         "total_mu": float(area.sum()),
         "acquired_mu": float(area[rank >= _ACQUIRED_FROM].sum()),

@@ -3,7 +3,8 @@
 Built on Starlette. Pages are rendered by :mod:`parkgis.serve.templates`
 (autoescape), the park is read through :class:`parkgis.serve.state.ParkState`
 (the one reading), and an edit is recorded as ``parkgis status set`` records
-it, with the signed-in user as ``by``.
+it, with the signed-in user as ``by``. Open maps follow edits of values in
+place (``/api/changes``, :mod:`parkgis.serve.live`).
 
 Security:
 
@@ -38,6 +39,8 @@ import numpy as np
 import pandas as pd
 
 from parkgis.errors import ParkgisError
+from parkgis.serve.live import map_changes, public_park
+from parkgis.serve.live import map_page as live_map
 from parkgis.serve.state import ParkState, Snapshot
 from parkgis.serve.templates import render
 from parkgis.serve.users import User, authenticate, find_user
@@ -326,18 +329,32 @@ def create_app(
         )
 
     async def map_page(request: Request) -> Response:
+        """The map, drawn once per generation (attribute edits reach it by ``/api/changes``)."""
         ctx, snap = await open_ctx(request)
         if not ctx.may_read:
             return sign_in_first(ctx, snap)
-        cached = not_modified(request, snap)
-        if cached is not None:
-            return cached
-        private = ctx.sees_private
-        html = await run_in_threadpool(
-            snap.derived, ("map", ctx.lang, private), lambda: _map_html(snap, ctx.lang, private)
-        )
-        headers = {"ETag": f'"{_tag(snap)}"', "Cache-Control": "no-cache"}
-        return ctx.finish(HTMLResponse(html, headers=headers))
+        page = await run_in_threadpool(live_map, snap, ctx.lang, ctx.sees_private)
+        if request.headers.get("if-none-match") == page.etag:
+            return Response(status_code=304, headers={"ETag": page.etag})
+        headers = {"ETag": page.etag, "Cache-Control": "no-cache"}
+        return ctx.finish(HTMLResponse(page.html, headers=headers))
+
+    async def api_changes(request: Request) -> Response:
+        """What an open map changes to show the park now (see :mod:`parkgis.serve.live`)."""
+        ctx, snap = await open_ctx(request)
+        if not ctx.may_read:
+            return JSONResponse({"error": "sign in first"}, status_code=401)
+        page = request.query_params.get("page", "")
+        try:
+            since = int(request.query_params.get("since", ""))
+        except ValueError:
+            since = -1
+        body = await run_in_threadpool(
+            lambda: map_changes(snap, page=page, since=since, lang=ctx.lang,
+                                private=ctx.sees_private)
+        )  # fmt: skip
+        body["version"] = _tag(snap)
+        return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 
     async def api_version(request: Request) -> Response:
         ctx, snap = await open_ctx(request)
@@ -736,6 +753,7 @@ def create_app(
         Route("/map.html", map_page),
         Route("/api/version", api_version),
         Route("/api/summary", api_summary),
+        Route("/api/changes", api_changes),
         Route("/search", search),
         Route("/parcel/{pid:path}/status", record_status, methods=["POST"]),
         Route("/parcel/{pid:path}/project", record_project, methods=["POST"]),
@@ -840,37 +858,6 @@ def _edit_values(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
         (_field_label(f, lang), [(t.code, t.label(lang)) for t in VOCABULARIES[f]])
         for f in _EDIT_FIELDS
     ]
-
-
-def _public(park: Any, private: bool) -> Any:
-    """The park without its private fields, unless ``private``."""
-    if private:
-        return park
-    hidden = [c for c in park.manifest.private_fields if c in park.parcels.columns]
-    return park.replace(parcels=park.parcels.drop(columns=hidden)) if hidden else park
-
-
-def _map_html(snap: Snapshot, lang: str, private: bool) -> str:
-    from parkgis.check.reading import FIGURE_TABLES
-    from parkgis.maps import map_html, park_map
-
-    reading = snap.reading
-    stops = reading.blocking(FIGURE_TABLES["reserve"])
-    withheld = None
-    if stops:
-        withheld = (
-            f"{len(stops)} 个错误使该数字不可靠（parkgis validate 列出）"
-            if lang == "zh"
-            else f"{len(stops)} error(s) make this figure uncertain (parkgis validate)"
-        )
-    m = park_map(
-        _public(reading.measured, private),
-        lang=lang,
-        include_private=private,
-        notes=reading.note_texts(lang),
-        withheld=withheld,
-    )
-    return map_html(m, offline=True)
 
 
 def _summary(snap: Snapshot, lang: str) -> list[dict[str, Any]]:
@@ -1120,12 +1107,13 @@ def _read_parts(file: Any, suffix: str, crs: str | None) -> Any:
     Raises
     ------
     DataError
-        For a feature that cannot be read: a part missed would be land missed.
+        For a feature that cannot be read (a part missed would be land missed),
+        or a file without ids.
     """
     import shutil
 
     from parkgis.errors import DataError
-    from parkgis.io.loose import read_parcel_file
+    from parkgis.io.loose import read_split_parts
 
     with tempfile.TemporaryDirectory(prefix="parkgis-split-") as folder:
         path = Path(folder) / f"parts{suffix}"
@@ -1136,14 +1124,7 @@ def _read_parts(file: Any, suffix: str, crs: str | None) -> Any:
                 mb = _PART_BYTES >> 20
                 raise DataError(f"the survey file is larger than {mb} MB",
                                 zh=f"分宗文件超过 {mb} MB")  # fmt: skip
-        parts, _, issues = read_parcel_file(path, crs=crs)
-    broken = [i for i in issues if i.severity == "error"]
-    if broken:
-        listed = "; ".join(i.message for i in broken[:5])
-        listed_zh = "；".join(i.message_zh or i.message for i in broken[:5])
-        msg = f"{len(broken)} part(s) of the survey file cannot be read: {listed}"
-        raise DataError(msg, zh=f"分宗文件中有 {len(broken)} 宗无法读取：{listed_zh}")
-    return parts
+        return read_split_parts(path, crs=crs)
 
 
 def _export_bytes(
@@ -1202,7 +1183,7 @@ def _brief_bytes(
     if blocking:
         raise RefusedError(reading, "brief", blocking)
     content = brief_content(
-        _public(reading.measured, private),
+        public_park(reading.measured, private),
         today=today,
         parcels=ids or None,
         lang=lang,

@@ -29,7 +29,9 @@ Keeping it current:
   for a reading, except the very first.
 
 A snapshot only ever replaces one with an older log. What is derived from a
-snapshot (the map's page, the figures, parcel pages) is kept with it; a full
+snapshot (the figures, parcel pages) is kept with it, and the map's pages
+with its :class:`Generation`, which the snapshots made by edits of values
+share (:mod:`parkgis.serve.live`: open maps take those edits in place); a full
 reading also makes, in its own thread, what every page and edit needs (the
 positions of the ids, the index of the log, the land figures of every
 parcel), and an edit applied in memory passes on what it leaves unchanged.
@@ -39,8 +41,9 @@ A change is recorded exactly as ``parkgis status set`` records it
 :func:`parkgis.io.postgis.record_store_changes`): checked against the
 vocabulary chains, dated, one transaction. Project assignments and
 retirements go through :func:`parkgis.io.gpkg.record_parcel_event`, splits and
-merges through :func:`parkgis.io.store.rewrite_park` with the events of
-:func:`parkgis.model.reshape.reshape_events` (as ``import --update`` records them).
+merges through :func:`parkgis.io.gpkg.reshape_park` (the events of
+:func:`parkgis.model.reshape.reshape_events`, as ``import --update`` records them,
+written with the parcels involved only).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ import datetime as dt
 import functools
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -68,13 +72,62 @@ if TYPE_CHECKING:
     from parkgis.model.reshape import Reshape
     from parkgis.serve.land import ParcelFigures
 
-__all__ = ["ParkState", "Snapshot", "park_version"]
+__all__ = ["KEEPS_GENERATION", "Generation", "ParkState", "Snapshot", "park_version"]
 
 _LOG = logging.getLogger("parkgis.serve")
 _WAIT_S = 600.0  # longest an editor's request waits for a full reading with its change
 _RETRY_S = 2.0  # a failed background reading is tried again after this
 _IN_PLACE = frozenset({*FIELDS["parcel"], "project_id"})  # parcel fields applied in memory
 _DATED = ("acquisition_status", "acquisition_step")  # status_date follows these
+KEEPS_GENERATION = frozenset({*_IN_PLACE, "retired"})
+"""Parcel fields whose events leave the park drawn as it was but for values (see
+:class:`Generation`): status, step, title, project and retirement."""
+
+
+@dataclass(eq=False)
+class Generation:
+    """What the snapshots of one drawing of the park share: its map pages.
+
+    A full reading starts a generation. An edit made here that changes only
+    values of parcels (:data:`KEEPS_GENERATION`: a status, step or title, a
+    project, a retirement) keeps it, whether it is applied in memory or read
+    again: a map drawn in the generation stays true once the browser applies
+    the changes since (:mod:`parkgis.serve.live`). A split, a merge or a
+    change made elsewhere starts a new one.
+
+    Attributes
+    ----------
+    token
+        A random text naming the generation (never the same twice, also
+        across restarts of the server).
+    cache
+        Values kept for the generation (map pages, reserve-zone outlines), by key.
+    """
+
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+    cache: dict[Any, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    making: dict[Any, threading.Lock] = field(default_factory=dict)
+
+    def derived(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The value kept under ``key``, made once (by one thread) when first asked for."""
+        if key in self.cache:
+            return self.cache[key]
+        with self.lock:
+            making = self.making.setdefault(key, threading.Lock())
+        with making:
+            if key not in self.cache:
+                self.cache[key] = make()
+        return self.cache[key]
+
+    def forget(self, key: Any, value: Any = None) -> None:
+        """Drop the value kept under ``key`` (made again when next asked for).
+
+        With ``value``, only if the value kept is that one (not one made since).
+        """
+        with self.lock:
+            if value is None or self.cache.get(key) is value:
+                self.cache.pop(key, None)
 
 
 @dataclass
@@ -91,12 +144,16 @@ class Snapshot:
     seq
         The ``seq`` of the last event in the snapshot's log (0 for none).
     cache
-        Derived values (map pages, figures, parcel pages), by key.
+        Derived values (figures, parcel pages), by key.
+    generation
+        The drawing of the park this snapshot shares with others (its map
+        pages, see :class:`Generation`).
     """
 
     version: str
     reading: Reading
     seq: int = 0
+    generation: Generation = field(default_factory=Generation)
     cache: dict[Any, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     making: dict[Any, threading.Lock] = field(default_factory=dict)
@@ -223,6 +280,7 @@ class ParkState:
         self._editing = False
         self._reader: threading.Thread | None = None
         self._failed_at = 0.0
+        self._expected: tuple[Snapshot | None, tuple[Event, ...]] | None = None
 
     @property
     def is_store(self) -> bool:
@@ -312,6 +370,8 @@ class ParkState:
             snap = self._read(self.version())
         except Exception:  # the previous snapshot is served; tried again on a later request
             _LOG.exception("parkgis serve: reading %s again failed", self.path)
+        if snap is not None:
+            self._keep_generation(snap)
         with self._lock:
             self._reader = None
             if snap is None:
@@ -319,6 +379,29 @@ class ParkState:
             else:
                 self._offer(snap)
             self._lock.notify_all()
+
+    def _keep_generation(self, snap: Snapshot) -> None:
+        """Give ``snap`` the generation of the snapshot served when it only adds our value edits.
+
+        That is, when this server is waiting for a reading of events it
+        wrote (an edit not applied in memory, such as a retirement) and
+        ``snap`` is the snapshot served with exactly those events, which
+        change values only (:func:`_same_drawing`). Otherwise ``snap``
+        starts a generation of its own.
+        """
+        expected = self._expected
+        if expected is None:
+            return
+        before, events = expected
+        if before is None or self._snapshot is not before:
+            return  # another snapshot came in between
+        try:
+            same = _same_drawing(before, snap, events)
+        except Exception:  # an unforeseen shape of park: a new generation, never a wrong map
+            _LOG.exception("parkgis serve: comparing the drawing of two readings failed")
+            return
+        if same:
+            snap.generation = before.generation
 
     def _offer(self, snap: Snapshot) -> None:
         """Serve ``snap`` from now on, unless the snapshot served has a longer log."""
@@ -375,10 +458,18 @@ class ParkState:
         DataError
             For a change that cannot be recorded; nothing is written then.
         """
-        self._park_file_only(
-            ("project assignments and retirements", "项目归属与地块注销"),
-            ("'parkgis import --update'", "'parkgis import --update'"),
-        )
+        if self.is_store or not self.writable:
+            from parkgis.errors import InputError
+
+            raise InputError(
+                "project assignments and retirements are recorded in a park GeoPackage only "
+                "(use 'parkgis import --update' for a store)",
+                zh="项目归属与地块注销目前只能记录在园区 GeoPackage 中（数据库请用 "
+                "'parkgis import --update'）",
+            )
+        from parkgis.io.writing import check_writable
+
+        check_writable(self.path)  # never the bundled sample park
         from parkgis.io.gpkg import record_parcel_event
 
         def write(recorded_at: str) -> tuple[Event, ...]:
@@ -389,19 +480,6 @@ class ParkState:
             return (event,)
 
         return self._edited(write)
-
-    def _park_file_only(self, what: tuple[str, str], instead: tuple[str, str]) -> None:
-        """Refuse a change the browser records in a park GeoPackage only, saying what to do.
-
-        ``what`` and ``instead`` (the way to record it in a store) in English and Chinese.
-        """
-        if self.is_store or not self.writable:
-            from parkgis.errors import InputError
-
-            raise InputError(
-                f"{what[0]} are recorded in a park GeoPackage only (use {instead[0]} for a store)",
-                zh=f"{what[1]}目前只能记录在园区 GeoPackage 中（数据库请用 {instead[1]}）",
-            )
 
     def record_reshape(
         self,
@@ -414,49 +492,48 @@ class ParkState:
     ) -> tuple[Event, ...]:
         """Record a split or a merge as ``import --update`` records one, in one transaction.
 
-        ``make`` gets the park as stored (read inside the transaction, with
-        its private fields) and returns the change
+        ``make`` gets the park as stored, with its private fields — the
+        snapshot served when nobody has changed the file since it was read,
+        else the file read again — and returns the change
         (:func:`parkgis.model.reshape.merge_parcels` or
         :func:`~parkgis.model.reshape.split_parcel`, which check it); its
         events come from :func:`parkgis.model.reshape.reshape_events`
-        (``split``/``merge``, ``retired``, ``added``; ``by`` the user) and the
-        park is written by :func:`parkgis.io.store.rewrite_park`. The
-        snapshot served then is a full reading that includes it.
+        (``split``/``merge``, ``retired``, ``added``; ``by`` the user) and
+        :func:`parkgis.io.gpkg.record_reshape` writes only the parcels
+        involved, refusing the change if one of them has changed since the
+        park was read. The snapshot served then is a full reading that
+        includes it.
 
         Raises
         ------
         InputError
-            For a store or a park folder: not recorded there from the browser yet.
+            For a store (it keeps no retired parcels yet) or a park folder
+            (convert it with ``parkgis copy``).
         DataError
             For a change that cannot be recorded; nothing is written then.
         """
-        self._park_file_only(
-            ("splits and merges", "分宗与合宗"),
-            (
-                "'parkgis import --update' with a derived_from column",
-                "带 derived_from 列的 'parkgis import --update'",
-            ),
-        )
-        from dataclasses import replace
+        if self.is_store:
+            from parkgis.errors import InputError
 
-        from parkgis.io.store import rewrite_park
-        from parkgis.model.history import events_frame, events_of
-        from parkgis.model.reshape import reshape_events, reshaped
+            raise InputError(
+                "splits and merges are recorded in a park GeoPackage only: a store keeps no "
+                "retired parcels yet, which --as-of needs to give them back",
+                zh="分宗与合宗目前只能记录在园区 GeoPackage 中：数据库暂不保存已注销地块，"
+                "而按日期回看（--as-of）需要它们",
+            )
+        if not self.writable:
+            from parkgis.io.store import folder_write_error
+
+            raise folder_write_error(Path(self.path))
+        from parkgis.io.gpkg import reshape_park
 
         def write(recorded_at: str) -> tuple[Event, ...]:
-            recorded: list[Event] = []
-
-            def build(old: Park) -> Park:
-                change = make(old)
-                events = reshape_events(
-                    old, change, date=date, by=by, recorded_at=recorded_at, note=note
-                )
-                recorded.extend(replace(e, evidence=evidence) for e in events)
-                log = events_frame([*events_of(old.events), *recorded])
-                return reshaped(old, change).replace(events=log)
-
-            rewrite_park(self.path, build)
-            return tuple(recorded)
+            snap = self.latest()
+            park = snap.park if snap.version == self.version() else None  # None: read it now
+            return reshape_park(
+                self.path, make, date=date, by=by, note=note, evidence=evidence,
+                recorded_at=recorded_at, park=park,
+            )  # fmt: skip
 
         return self._edited(write)
 
@@ -466,10 +543,15 @@ class ParkState:
         recorded_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         with self._edit:
             self._editing = True
+            before = self._snapshot
             try:
                 events = write(recorded_at)
                 if events and not self._apply(events):
-                    self.wait_for(max(e.seq or 0 for e in events))
+                    self._expected = (before, tuple(events))  # see _keep_generation
+                    try:
+                        self.wait_for(max(e.seq or 0 for e in events))
+                    finally:
+                        self._expected = None
             finally:
                 self._editing = False
         return events
@@ -569,7 +651,8 @@ def _applied(snap: Snapshot, events: Sequence[Event], version: str) -> Snapshot 
     new_reading = Reading(park=new_park, problems=problems, measured=new_measured,
                           area_mu=reading.area_mu, rows=reading.rows,
                           notes=reading.notes)  # fmt: skip
-    new = Snapshot(version=version, reading=new_reading, seq=int(events[-1].seq or 0))
+    new = Snapshot(version=version, reading=new_reading, seq=int(events[-1].seq or 0),
+                   generation=snap.generation)  # fmt: skip
     _carry(snap, new, events, changed)
     return new
 
@@ -610,6 +693,52 @@ def _carry(old: Snapshot, new: Snapshot, events: Sequence[Event], changed: Any) 
             continue
         kept[key] = value
     new.cache = kept
+
+
+def _same_drawing(before: Snapshot, after: Snapshot, events: Sequence[Event]) -> bool:
+    """Whether ``after`` draws as ``before`` but for the values and retirements of ``events``.
+
+    True when ``after``'s log is ``before``'s with exactly ``events``
+    appended, each event changes a value of a parcel or retires one
+    (:data:`KEEPS_GENERATION`), no parcel id is listed twice, and the
+    parcels measured (their ids, order and geometry, the retired ones left
+    out), the constraints, projects, allocations, manifest and notes are
+    those of ``before``.
+    """
+    import shapely
+
+    seqs = [e.seq for e in events]
+    if not seqs or seqs != list(range(before.seq + 1, before.seq + 1 + len(seqs))):
+        return False
+    if after.seq != seqs[-1] or len(after.park.events) != len(before.park.events) + len(seqs):
+        return False
+    for e in events:
+        if e.entity != "parcel" or e.field not in KEEPS_GENERATION:
+            return False
+        if e.field == "retired" and e.to != "true":
+            return False
+    if before.duplicated() or after.duplicated():
+        return False
+    old, new = before.reading, after.reading
+    for name in ("constraints", "projects", "allocations"):
+        a, b = getattr(old.park, name), getattr(new.park, name)
+        if (a is None) != (b is None) or (a is not None and not a.equals(b)):
+            return False
+    if old.park.manifest != new.park.manifest or old.note_texts("en") != new.note_texts("en"):
+        return False
+    _, old_at = before.positions()
+    ids = new.measured.parcels["parcel_id"].tolist()
+    retired = {e.entity_id for e in events if e.field == "retired"}
+    kept = [pid for pid in old.measured.parcels["parcel_id"].tolist() if pid not in retired]
+    if ids != kept or any(pid is None or str(pid) not in old_at for pid in ids):
+        return False
+    if new.measured.parcels.crs != old.measured.parcels.crs:
+        return False
+    where = np.array([old_at[str(pid)] for pid in ids], dtype=np.int64)
+    a = np.asarray(new.measured.parcels.geometry.array, dtype=object)
+    b = np.asarray(old.measured.parcels.geometry.array, dtype=object)[where]
+    both_missing = shapely.is_missing(a) & shapely.is_missing(b)
+    return bool(np.all(shapely.equals_exact(a, b, tolerance=0) | both_missing))
 
 
 class _EventRows:

@@ -68,7 +68,7 @@ _TABLE = """{% macro table(frame, numeric=()) -%}
 
 _MAP = """{% extends "base.html" %}{% block main %}
 <div id="map-layout">
-<iframe id="map-frame" title="{{ t('地图', 'Map') }}"
+<iframe id="map-frame" title="{{ t('地图', 'Map') }}" style="visibility:hidden"
  src="{{ root }}/map.html?lang={{ lang }}&amp;v={{ version | urlencode }}"></iframe>
 <div id="panel">
 <h2>{{ t('概况', 'Summary') }}</h2>
@@ -86,6 +86,47 @@ _MAP = """{% extends "base.html" %}{% block main %}
 (function () {
   var root = document.body.dataset.root, lang = {{ lang | tojson }};
   var every = {{ poll_ms | int }};
+  var frame = document.getElementById("map-frame");
+  /* The map (drawn once per geometry) takes the changes since the seq it
+     shows in place (parkgis.serve.live); it is loaded again only when the
+     server says so, or when it cannot take them. Until a map has been
+     brought up to date once it stays hidden: it never shows an old status. */
+  var syncing = false, again = false, reloadedFor = null;
+  function mapOf() {
+    var w = frame.contentWindow, s = w && w.parkgisMaps && w.parkgisMaps[0];
+    return s && s.ready && s.live && s.update ? s : null;
+  }
+  function reload(version) {
+    frame.style.visibility = "hidden";
+    frame.src = root + "/map.html?lang=" + lang + "&v=" + encodeURIComponent(version);
+  }
+  function sync() {
+    var s = mapOf();
+    if (!s) return; // still loading: its load event brings it up to date
+    if (syncing) { again = true; return; }
+    syncing = true;
+    fetch(root + "/api/changes?lang=" + lang + "&page=" + encodeURIComponent(s.live.page) +
+          "&since=" + s.live.seq, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    .then(function (r) { return r.status === 200 ? r.json() : null; })
+    .then(function (data) {
+      if (!data) return;
+      if (!data.reload && s.update(data)) {
+        frame.style.visibility = "";
+      } else if (reloadedFor !== data.version) {
+        reloadedFor = data.version; // once per version: a map that cannot follow is not reloaded forever
+        reload(data.version);
+      } else {
+        console.error("parkgis: the map cannot show the changes of version " + data.version);
+      }
+    })
+    .catch(function () {})
+    .finally(function () {
+      syncing = false;
+      if (again) { again = false; sync(); }
+    });
+  }
+  frame.addEventListener("load", sync);
+  sync();
   function poll() {
     fetch(root + "/api/summary?lang=" + lang, {credentials: "same-origin",
       headers: {"If-None-Match": '"' + document.body.dataset.version + '"'}})
@@ -108,11 +149,13 @@ _MAP = """{% extends "base.html" %}{% block main %}
         var c = document.createElement("td"); c.className = "num mu"; c.textContent = row.mu.toFixed(2);
         tr.appendChild(a); tr.appendChild(b); tr.appendChild(c); body.appendChild(tr);
       });
-      document.getElementById("map-frame").src = root + "/map.html?lang=" + lang + "&v=" +
-        encodeURIComponent(data.version);
+      sync();
     })
     .catch(function () {})
-    .finally(function () { setTimeout(poll, every); });
+    .finally(function () {
+      if (frame.style.visibility === "hidden") sync(); // not up to date yet: try again
+      setTimeout(poll, every);
+    });
   }
   setTimeout(poll, every);
 })();

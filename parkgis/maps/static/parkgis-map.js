@@ -3,6 +3,11 @@
  * Part of parkgis (MIT). Every piece of user text (parcel and project names,
  * notes, zone names) is put on the page with textContent, never innerHTML,
  * and the data is read with JSON.parse, never evaluated.
+ *
+ * A map served by `parkgis serve` (its data has `live`) also takes changes
+ * in place: state.update(changes) restyles the parcels changed, hides those
+ * retired and shows the new legend, summary and reserve zones, keeping the
+ * view (see parkgis.serve.live).
  */
 (function () {
   "use strict";
@@ -86,7 +91,7 @@
        more); the map's default stays SVG for plugins that style SVG paths
        (leaflet-measure). */
     var renderer = data.renderer === "svg" ? L.svg({ padding: 0.1 }) : L.canvas({ padding: 0.1, tolerance: 3 });
-    var state = { map: map, data: data, layers: {}, controls: {}, parcelLayers: [], tiled: tiled };
+    var state = { map: map, data: data, layers: {}, controls: {}, parcelLayers: [], tiled: tiled, live: data.live || null };
     window.parkgisMaps.push(state);
     map.setMaxZoom(20);
     /* The final view first: layers added after it are drawn once, not twice. */
@@ -108,14 +113,18 @@
       }
     });
 
-    /* Parcels, styled through a lookup table by class. */
-    var styles = data.legend.classes.map(function (c) {
+    /* Parcels, styled through a lookup table by class (classes a change brings are added). */
+    function styleOf(colour) {
       return {
-        color: "#4d4d4d", weight: 1, opacity: 0.9, fillColor: c.colour, fillOpacity: 0.75,
+        color: "#4d4d4d", weight: 1, opacity: 0.9, fillColor: colour, fillOpacity: 0.75,
         renderer: renderer, className: "parkgis-parcel"
       };
-    });
+    }
+    var styles = data.legend.classes.map(function (c) { return styleOf(c.colour); });
+    var classOf = {};
+    data.legend.classes.forEach(function (c, k) { classOf["=" + c.code] = k; });
     var cls = tiled ? T.unpack(p.cls, false) : p.cls;
+    var fillStyle = null;
     var labelX = null, labelY = null;
     if (tiled) {
       fabric = new T.Fabric(p, scale);
@@ -131,12 +140,39 @@
         labelY[f] = ly;
       }
     }
-    var projectCols = data.projects.cols, pk = data.projects.keys;
+    var projectCols = data.projects.cols;
+    /* A parcel's popup fields and values: as drawn, or as its last change
+       gave them (with that change's fields: the park may have gained one). */
+    var changed = {};
+    var drawn = {
+      labels: p.cols.map(function (col) { return col.label; }),
+      keys: p.keys,
+      project_labels: projectCols.map(function (col) { return col.label; }),
+      project_keys: data.projects.keys
+    };
+    function fieldsOf(i) {
+      return changed[i] ? changed[i].fields : drawn;
+    }
+    function cell(key, i) {
+      var k = fieldsOf(i).keys[key];
+      if (k === undefined || k < 0) return null;
+      return changed[i] ? changed[i].cols[k] : colValue(p.cols[k], i);
+    }
+    function cells(i) {
+      if (changed[i]) return changed[i].cols;
+      return p.cols.map(function (col) { return colValue(col, i); });
+    }
+    function projectRows(i) {
+      if (changed[i]) return changed[i].proj;
+      return projectsOf(i).map(function (j) {
+        return projectCols.map(function (col) { return colValue(col, j); });
+      });
+    }
     function parcelName(i) {
-      return p.keys.name >= 0 ? colValue(p.cols[p.keys.name], i) : null;
+      return cell("name", i);
     }
     function parcelId(i) {
-      return p.keys.id >= 0 ? colValue(p.cols[p.keys.id], i) : null;
+      return cell("id", i);
     }
     function labelText(i) {
       return parcelName(i) || parcelId(i) || "";
@@ -149,10 +185,10 @@
       return p.proj ? p.proj[i] : [];
     }
     function searchText(i) {
-      var parts = [parcelName(i), parcelId(i)];
-      projectsOf(i).forEach(function (j) {
-        if (pk.name >= 0) parts.push(colValue(projectCols[pk.name], j));
-        if (pk.company >= 0) parts.push(colValue(projectCols[pk.company], j));
+      var parts = [parcelName(i), parcelId(i)], pk = fieldsOf(i).project_keys;
+      projectRows(i).forEach(function (values) {
+        if (pk.name >= 0) parts.push(values[pk.name]);
+        if (pk.company >= 0) parts.push(values[pk.company]);
       });
       return parts.filter(function (s) { return s; }).join(" · ");
     }
@@ -185,12 +221,13 @@
       tiles = T.layer(T.union(fabric.extent(), zoneFabric && zoneFabric.pieces().grid.extent), {
         pane: pane(map, "parkgisParcels", 350)
       });
-      parcels = tiles.part("parcels", T.fills(fabric, {
+      fillStyle = {
         fills: data.legend.classes.map(function (c) { return T.rgba(c.colour, 0.75); }),
         cls: cls,
         stroke: "rgba(77,77,77,0.9)",
         weight: 1
-      }));
+      };
+      parcels = tiles.part("parcels", T.fills(fabric, fillStyle));
       state.fabric = fabric;
       state.tiles = tiles;
       /* The parcel under a point: a point-in-polygon test over the grid index. */
@@ -218,21 +255,19 @@
     function popupContent(i) {
       var box = el("div", "parkgis-popup");
       box.appendChild(el("div", "parkgis-popup-title", titleText(i)));
-      var table = el("table", "parkgis-popup-table");
-      p.cols.forEach(function (col) {
-        var v = colValue(col, i);
-        if (v !== null && v !== undefined) row(table, col.label, v, "parkgis-field");
+      var table = el("table", "parkgis-popup-table"), fields = fieldsOf(i);
+      cells(i).forEach(function (v, k) {
+        if (v !== null && v !== undefined) row(table, fields.labels[k], v, "parkgis-field");
       });
-      var linked = projectsOf(i);
-      linked.forEach(function (j, n) {
+      var linked = projectRows(i);
+      linked.forEach(function (values, n) {
         var head = el("tr", "parkgis-popup-section");
         var th = el("th", null, ui.project + (linked.length > 1 ? " " + (n + 1) : ""));
         th.colSpan = 2;
         head.appendChild(th);
         table.appendChild(head);
-        projectCols.forEach(function (col) {
-          var v = colValue(col, j);
-          if (v !== null && v !== undefined) row(table, col.label, v, "parkgis-project-field");
+        values.forEach(function (v, c) {
+          if (v !== null && v !== undefined) row(table, fields.project_labels[c], v, "parkgis-project-field");
         });
       });
       box.appendChild(table);
@@ -241,27 +276,34 @@
     function tipContent(i) {
       var box = el("div", "parkgis-tip");
       box.appendChild(el("div", "parkgis-tip-title", titleText(i)));
-      if (p.keys.area >= 0) {
-        var area = colValue(p.cols[p.keys.area], i);
-        if (area !== null) box.appendChild(el("div", null, p.cols[p.keys.area].label + ": " + area));
+      var area = cell("area", i);
+      if (area !== null && area !== undefined) {
+        box.appendChild(el("div", null, fieldsOf(i).labels[fieldsOf(i).keys.area] + ": " + area));
       }
       return box;
     }
+    var opened = null; // the parcel whose popup is open, and the popup
     function openParcel(i, latlng) {
       if (!hasParcel(i)) return null;
       var at = latlng || labelLatLng(i) || parcelBounds(i).getCenter();
-      return L.popup({ maxWidth: 380, className: "parkgis-popup-wrap" })
+      var popup = L.popup({ maxWidth: 380, className: "parkgis-popup-wrap" })
         .setLatLng(at)
         .setContent(popupContent(i))
         .openOn(map);
+      opened = { i: i, popup: popup };
+      return popup;
     }
+    map.on("popupclose", function (e) {
+      if (opened && e.popup === opened.popup) opened = null;
+    });
     state.openParcel = openParcel;
+    var hovered = -1, tip = null, hover = null;
     if (tiled) {
       /* Hover and click: hit-tested on the full geometry; the hovered parcel is
          outlined on the overlay canvas, its tooltip follows the mouse. */
-      var hovered = -1, outline = null;
-      var tip = L.tooltip({ direction: "top", className: "parkgis-tooltip", offset: [0, -6] });
-      var hover = function (i, latlng) {
+      var outline = null;
+      tip = L.tooltip({ direction: "top", className: "parkgis-tooltip", offset: [0, -6] });
+      hover = function (i, latlng) {
         if (i !== hovered) {
           hovered = i;
           if (outline) map.removeLayer(outline);
@@ -316,8 +358,9 @@
         return { color: f.properties.colour, weight: 1, dashArray: "4 4", fillColor: f.properties.colour, fillOpacity: 0.18 };
       }
     });
+    var zoneStyle = { stroke: "#1a1a1a", weight: 2.5, dash: [8, 6] };
     var zones = tiled
-      ? tiles.part("zones", T.lines(zoneFabric, { stroke: "#1a1a1a", weight: 2.5, dash: [8, 6] }))
+      ? tiles.part("zones", T.lines(zoneFabric, zoneStyle))
       : L.geoJSON(data.zones.map(function (z) { return z.feature; }), {
           renderer: renderer,
           interactive: false,
@@ -369,7 +412,7 @@
       ctx.fillStyle = "#111111";
       for (var q = 0; q < found.length; q++) {
         var i = found[q];
-        if (isNaN(labelX[i])) continue;
+        if (isNaN(labelX[i]) || !fabric.has(i)) continue;
         var text = labelText(i), tw = textWidth(text);
         if (!text || (b[4 * i + 2] - b[4 * i]) * s < tw + 4 || (b[4 * i + 3] - b[4 * i + 1]) * s < 14) continue;
         var x = T.worldX((labelX[i] + ox) / scale) * s - tx, y = T.worldY((labelY[i] + oy) / scale) * s - ty;
@@ -418,7 +461,10 @@
 
     /* Legend: the classes with their count and mu, then the other layers. */
     var legend = control("bottomleft", function () {
-      var box = el("div", "parkgis-legend");
+      return fillLegend(el("div", "parkgis-legend"));
+    });
+    function fillLegend(box) {
+      box.textContent = "";
       box.appendChild(el("div", "parkgis-legend-title", data.legend.title));
       var table = el("table", "parkgis-legend-table");
       var head = el("tr");
@@ -477,7 +523,7 @@
         box.appendChild(el("div", "parkgis-legend-note parkgis-legend-warning", n));
       });
       return box;
-    });
+    }
     legend.addTo(map);
     state.controls.legend = legend;
 
@@ -490,7 +536,10 @@
 
     /* Summary panel. */
     var summary = control("topright", function () {
-      var box = el("div", "parkgis-summary");
+      return fillSummary(el("div", "parkgis-summary"));
+    });
+    function fillSummary(box) {
+      box.textContent = "";
       box.appendChild(el("div", "parkgis-summary-title", data.title));
       var table = el("table", "parkgis-summary-table");
       data.summary.forEach(function (s) {
@@ -500,7 +549,7 @@
       });
       box.appendChild(table);
       return box;
-    });
+    }
     summary.addTo(map);
     state.controls.summary = summary;
 
@@ -518,19 +567,23 @@
        the map to a marker that gets focus, which would move the map under
        every click. parkgis draws no other markers. */
     L.Marker.mergeOptions({ autoPanOnFocus: false });
-    state.controls.measure = L.control
-      .measure({
-        position: "topright",
-        primaryLengthUnit: "meters",
-        secondaryLengthUnit: "kilometers",
-        primaryAreaUnit: "mu",
-        secondaryAreaUnit: "sqmeters",
-        units: { mu: { factor: 0.0015, display: ui.mu, decimals: 2 } },
-        localization: ui.measure_locale,
-        activeColor: "#d7301f",
-        completedColor: "#fc8d59"
-      })
-      .addTo(map);
+    /* leaflet-measure compiles its templates with eval: a page whose
+       Content-Security-Policy forbids that (parkgis serve) has no measure tool. */
+    if (typeof L.control.measure === "function") {
+      state.controls.measure = L.control
+        .measure({
+          position: "topright",
+          primaryLengthUnit: "meters",
+          secondaryLengthUnit: "kilometers",
+          primaryAreaUnit: "mu",
+          secondaryAreaUnit: "sqmeters",
+          units: { mu: { factor: 0.0015, display: ui.mu, decimals: 2 } },
+          localization: ui.measure_locale,
+          activeColor: "#d7301f",
+          completedColor: "#fc8d59"
+        })
+        .addTo(map);
+    }
     state.controls.fullscreen = L.control
       .fullscreen({ position: "topleft", title: ui.fullscreen, titleCancel: ui.exit_fullscreen })
       .addTo(map);
@@ -608,6 +661,99 @@
         toggleDisplay: false
       }).addTo(map);
     }
+    /* Changes from parkgis serve (parkgis.serve.live.map_changes), applied in
+       place. Nothing is changed, and false returned (the page then loads the
+       map again), when they are not for this map or name a parcel it does not
+       have: a map never shows a status the park does not have. */
+    var ids = null;
+    function parcelIndex() {
+      if (ids) return ids;
+      ids = Object.create(null);
+      for (var i = 0; p.keys.id >= 0 && i < p.n; i++) {
+        var id = colValue(p.cols[p.keys.id], i);
+        if (id !== null && id !== undefined) ids[id] = id in ids ? -1 : i; // twice: not known
+      }
+      return ids;
+    }
+    function classIndex(c) {
+      var k = classOf["=" + c.code];
+      if (k !== undefined) return k;
+      styles.push(styleOf(c.colour));
+      if (fillStyle) fillStyle.fills.push(T.rgba(c.colour, 0.75));
+      classOf["=" + c.code] = styles.length - 1;
+      return styles.length - 1;
+    }
+    function setZones(z) {
+      var had = data.zones.length > 0, has = z.zones.length > 0;
+      data.zones = z.zones;
+      if (tiled) {
+        zoneFabric = new T.Fabric(z.zone_outlines, scale);
+        zones.part.paint = T.lines(zoneFabric, zoneStyle);
+      } else {
+        zones.clearLayers();
+        zones.addData(z.zones.map(function (q) { return q.feature; }));
+      }
+      if (has && !had) {
+        state.controls.layers.addOverlay(zones, ui.reserve);
+        map.addLayer(zones);
+      } else if (had && !has) {
+        map.removeLayer(zones);
+        state.controls.layers.removeLayer(zones);
+      }
+    }
+    state.update = function (change) {
+      var live = state.live;
+      if (!live || change.page !== live.page || !(change.seq >= live.seq)) return false;
+      var fields = {
+        labels: change.labels, keys: change.keys,
+        project_labels: change.project_labels, project_keys: change.project_keys
+      };
+      var index = parcelIndex(), known = {}, at = [];
+      change.legend.classes.forEach(function (c) { known["=" + c.code] = c; });
+      for (var q = 0; q < change.parcels.length; q++) {
+        var c = change.parcels[q], i = index[c.id];
+        if (i === undefined || i < 0 || (!c.retired && !known["=" + c.cls])) return false;
+        at.push(i);
+      }
+      var box = null, touched = {};
+      at.forEach(function (i, q) {
+        var c = change.parcels[q], layer = state.parcelLayers[i];
+        touched[i] = true;
+        if (tiled) box = T.union(box, fabric.bounds(i));
+        if (c.retired) {
+          if (tiled) fabric.hide(i);
+          else if (layer) parcels.removeLayer(layer);
+          state.parcelLayers[i] = null;
+          return;
+        }
+        cls[i] = classIndex(known["=" + c.cls]);
+        changed[i] = { fields: fields, cols: c.cols, proj: c.proj };
+        if (layer) {
+          layer.setStyle(styles[cls[i]]);
+          layer.feature.properties.q = searchText(i);
+        }
+      });
+      data.legend.classes = change.legend.classes;
+      data.legend.total = change.legend.total;
+      data.summary = change.summary;
+      if (change.zones) setZones(change.zones);
+      if (tiled) tiles.refresh(box, change.zones ? ["zones"] : null);
+      refreshLabels();
+      fillLegend(legend.getContainer());
+      fillSummary(summary.getContainer());
+      if (opened && touched[opened.i]) {
+        if (hasParcel(opened.i)) opened.popup.setContent(popupContent(opened.i));
+        else map.closePopup(opened.popup);
+      }
+      if (hovered >= 0 && touched[hovered]) {
+        if (hasParcel(hovered)) tip.setContent(tipContent(hovered));
+        else hover(-1);
+      }
+      searchTexts = null;
+      live.seq = change.seq;
+      return true;
+    };
+
     refreshLabels();
     state.ready = true;
     return state;

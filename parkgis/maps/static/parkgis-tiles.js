@@ -15,7 +15,9 @@
  *   copied from it (halved copies for lower zooms): zooming there costs a
  *   copy, not a redraw of 100,000 polygons;
  * - clicks and hovers are answered by a point-in-polygon test over the grid
- *   on the full geometry.
+ *   on the full geometry;
+ * - a change (a parcel's colour, a parcel hidden) redraws, in place, only
+ *   the tiles and the part of the overview it touches (PartsLayer.refresh).
  *
  * Nothing here touches user text: the page script puts text on the page.
  */
@@ -216,23 +218,33 @@
     this.arcMark = new Int32Array(nArcs);
     this.mark = 0;
     this._found = [];
+    this.hidden = new Uint8Array(n);
   }
 
   Fabric.prototype.features = function () {
     if (!this.grid) this.grid = new Grid(this.box, this.n, 2);
     return this.grid;
   };
-  /* Features drawn (those with at least one ring). */
+  /* Features drawn (those with at least one ring, not hidden). */
   Fabric.prototype.count = function () {
     var k = 0;
-    for (var i = 0; i < this.n; i++) if (this.featRing[i + 1] > this.featRing[i]) k++;
+    for (var i = 0; i < this.n; i++) if (this.has(i)) k++;
     return k;
   };
   Fabric.prototype.extent = function () {
     return this.features().extent || null;
   };
   Fabric.prototype.has = function (i) {
-    return this.featRing[i + 1] > this.featRing[i];
+    return !this.hidden[i] && this.featRing[i + 1] > this.featRing[i];
+  };
+  /* Hide a feature: no longer drawn nor hit (a parcel retired). */
+  Fabric.prototype.hide = function (i) {
+    this.hidden[i] = 1;
+  };
+  /* A feature's box [minX, minY, maxX, maxY] in world pixels at zoom 0, or null without rings. */
+  Fabric.prototype.bounds = function (i) {
+    if (this.featRing[i + 1] === this.featRing[i]) return null;
+    return [this.box[4 * i], this.box[4 * i + 1], this.box[4 * i + 2], this.box[4 * i + 3]];
   };
 
   /* Trace one ring into the current path: world → pixels (× s, − origin).
@@ -273,6 +285,9 @@
   Fabric.prototype.paintFills = function (ctx, z, ox, oy, w, h, style) {
     var s = Math.pow(2, z), m = (style.weight + 1) / s, zz = Math.max(z, this.z0);
     var found = this.features().query(ox / s - m, oy / s - m, (ox + w) / s + m, (oy + h) / s + m, this._found);
+    var kept = 0;
+    for (var fq = 0; fq < found.length; fq++) if (!this.hidden[found[fq]]) found[kept++] = found[fq];
+    found.length = kept;
     if (!found.length) return 0;
     var cls = style.cls, nc = style.fills.length, counts = new Int32Array(nc + 1), q, k, f, r;
     for (q = 0; q < found.length; q++) counts[cls[found[q]] + 1]++;
@@ -372,6 +387,7 @@
     var X = this.X, Y = this.Y, arcStart = this.arcStart, refs = this.refs;
     for (var q = found.length - 1; q >= 0; q--) {
       var f = found[q], inside = false;
+      if (this.hidden[f]) continue;
       for (var j = this.ringStart[this.featRing[f]]; j < this.ringStart[this.featRing[f + 1]]; j++) {
         var a = refs[j] < 0 ? ~refs[j] : refs[j];
         for (var v = arcStart[a]; v < arcStart[a + 1] - 1; v++) {
@@ -414,6 +430,25 @@
     this.drawn = paint(ctx, zoom, this.x0, this.y0, this.w, this.h);
     this.levels = [canvas];
   }
+  /* Draw again the region of the overview that `box` (world pixels at zoom 0)
+     covers, clipped to it; the halved copies are made again when next used. */
+  Overview.prototype.repaint = function (paint, box) {
+    var s = Math.pow(2, this.zoom), m = 4;
+    var x0 = Math.max(0, Math.floor(box[0] * s - this.x0 - m)), y0 = Math.max(0, Math.floor(box[1] * s - this.y0 - m));
+    var x1 = Math.min(this.w, Math.ceil(box[2] * s - this.x0 + m)), y1 = Math.min(this.h, Math.ceil(box[3] * s - this.y0 + m));
+    if (x1 <= x0 || y1 <= y0) return;
+    var ctx = this.levels[0].getContext("2d");
+    ctx.save();
+    ctx.setTransform(this.ratio, 0, 0, this.ratio, 0, 0);
+    ctx.beginPath();
+    ctx.rect(x0, y0, x1 - x0, y1 - y0);
+    ctx.clip();
+    ctx.clearRect(x0, y0, x1 - x0, y1 - y0);
+    ctx.translate(x0, y0);
+    paint(ctx, this.zoom, this.x0 + x0, this.y0 + y0, x1 - x0, y1 - y0);
+    ctx.restore();
+    this.levels.length = 1;
+  };
   Overview.prototype.level = function (k) {
     while (this.levels.length <= k) {
       var prev = this.levels[this.levels.length - 1];
@@ -504,13 +539,44 @@
     _ratio: function () {
       return Math.min(2, Math.max(1, window.devicePixelRatio || 1));
     },
+    /* Draw again, in place, what lies in `box` (world pixels at zoom 0; null:
+       nothing) on the tiles shown and in the overviews; the parts named in
+       `reset` are drawn again everywhere. No tile is taken off the map, so
+       nothing flickers and the view stays. */
+    refresh: function (box, reset) {
+      reset = reset || [];
+      for (var k = 0; k < this._parts.length; k++) {
+        var part = this._parts[k];
+        if (reset.indexOf(part.name) >= 0) part.views = null;
+        else if (part.views && box) part.views.repaint(part.paint, box);
+      }
+      if (!this._map) return;
+      var size = this.getTileSize(), m = 8;
+      for (var key in this._tiles) {
+        var c = this._tiles[key].coords, s = Math.pow(2, c.z);
+        var near = box && box[2] * s + m >= c.x * size.x && box[0] * s - m <= (c.x + 1) * size.x &&
+          box[3] * s + m >= c.y * size.y && box[1] * s - m <= (c.y + 1) * size.y;
+        if (reset.length || near) this._draw(this._tiles[key].el, c);
+      }
+    },
     createTile: function (coords) {
-      var size = this.getTileSize(), ratio = this._ratio(), zo = this.overviewZoom();
+      var size = this.getTileSize(), ratio = this._ratio();
       var tile = L.DomUtil.create("canvas", "parkgis-tile");
       tile.width = size.x * ratio;
       tile.height = size.y * ratio;
-      var ctx = tile.getContext("2d"), z = coords.z, ox = coords.x * size.x, oy = coords.y * size.y;
       this.stats.tiles++;
+      this._draw(tile, coords);
+      return tile;
+    },
+    _draw: function (tile, coords) {
+      var size = this.getTileSize(), ratio = this._ratio(), zo = this.overviewZoom();
+      if (tile.width !== size.x * ratio) {
+        tile.width = size.x * ratio;
+        tile.height = size.y * ratio;
+      }
+      var ctx = tile.getContext("2d"), z = coords.z, ox = coords.x * size.x, oy = coords.y * size.y;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, tile.width, tile.height);
       for (var k = 0; k < this._parts.length; k++) {
         var part = this._parts[k];
         if (!part.visible || z < part.minZoom || !this._extent) continue;
@@ -524,7 +590,6 @@
           ctx.setTransform(1, 0, 0, 1, 0, 0);
         }
       }
-      return tile;
     }
   });
 
