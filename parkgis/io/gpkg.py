@@ -1330,16 +1330,9 @@ def _check_still_applies(
         raise DataError(msg, zh=zh)
     held = _held(con, gone)
     if held:
-        listed = ", ".join(held)
-        msg = (
-            f"allocations name the parcel(s) ({listed}); change the allocations "
-            f"(parkgis import --update) before splitting or merging"
-        )
-        zh = (
-            f"用地分配中仍有这些地块（{listed}）；请先修改分配（parkgis import --update）"
-            f"再分宗或合宗"
-        )
-        raise DataError(msg, zh=zh)
+        from parkgis.model.reshape import held_error
+
+        raise held_error(held)
     return last
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "TOLERANCE_MU",
     "TOLERANCE_SHARE",
     "Reshape",
+    "held_error",
     "merge_parcels",
     "reshape_events",
     "reshaped",
@@ -432,16 +433,7 @@ def _check_free(park: Park, ids: Sequence[str]) -> None:
         for project, value in zip(projects["project_id"], projects["parcel_ids"], strict=True):
             held += [f"{p} → {id_text(project)}" for p in split_ids(value) if p in ids]
     if held:
-        listed = ", ".join(held)
-        msg = (
-            f"allocations name the parcel(s) ({listed}); change the allocations "
-            f"(parkgis import --update) before splitting or merging"
-        )
-        zh = (
-            f"用地分配中仍有这些地块（{listed}）；请先修改分配（parkgis import --update）"
-            f"再分宗或合宗"
-        )
-        raise DataError(msg, zh=zh)
+        raise held_error(held)
 
 
 def _check_not_before(park: Park, gone: pd.DataFrame, kind: str, date: dt.date) -> None:
@@ -524,3 +516,14 @@ def _text(value: object) -> str | None:
 
 def _show(value: object) -> str:
     return "(blank)" if is_blank(value) else str(value)
+
+
+def held_error(held: Sequence[str]) -> DataError:
+    """The refusal of a split or merge of parcels that allocations still name (``held``)."""
+    listed = ", ".join(held)
+    msg = (
+        f"allocations name the parcel(s) ({listed}); change the allocations "
+        f"(parkgis import --update) before splitting or merging"
+    )
+    zh = f"用地分配中仍有这些地块（{listed}）；请先修改分配（parkgis import --update）再分宗或合宗"
+    return DataError(msg, zh=zh)

@@ -84,8 +84,31 @@ KEEPS_GENERATION = frozenset({*_IN_PLACE, "retired"})
 :class:`Generation`): status, step, title, project and retirement."""
 
 
+@dataclass(eq=False, kw_only=True)
+class _Keeps:
+    """Values derived once and kept, by key (``cache``), each made by one thread."""
+
+    cache: dict[Any, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    making: dict[Any, threading.Lock] = field(default_factory=dict)
+
+    def derived(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The value kept under ``key``, made once (by one thread) when first asked for.
+
+        Only the threads asking for the same key wait for each other.
+        """
+        if key in self.cache:
+            return self.cache[key]
+        with self.lock:
+            making = self.making.setdefault(key, threading.Lock())
+        with making:
+            if key not in self.cache:
+                self.cache[key] = make()
+        return self.cache[key]
+
+
 @dataclass(eq=False)
-class Generation:
+class Generation(_Keeps):
     """What the snapshots of one drawing of the park share: its map pages.
 
     A full reading starts a generation. An edit made here that changes only
@@ -105,20 +128,6 @@ class Generation:
     """
 
     token: str = field(default_factory=lambda: secrets.token_hex(8))
-    cache: dict[Any, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    making: dict[Any, threading.Lock] = field(default_factory=dict)
-
-    def derived(self, key: Any, make: Callable[[], Any]) -> Any:
-        """The value kept under ``key``, made once (by one thread) when first asked for."""
-        if key in self.cache:
-            return self.cache[key]
-        with self.lock:
-            making = self.making.setdefault(key, threading.Lock())
-        with making:
-            if key not in self.cache:
-                self.cache[key] = make()
-        return self.cache[key]
 
     def forget(self, key: Any, value: Any = None) -> None:
         """Drop the value kept under ``key`` (made again when next asked for).
@@ -131,7 +140,7 @@ class Generation:
 
 
 @dataclass
-class Snapshot:
+class Snapshot(_Keeps):
     """The park at one version, with what has been derived from it.
 
     Attributes
@@ -154,28 +163,11 @@ class Snapshot:
     reading: Reading
     seq: int = 0
     generation: Generation = field(default_factory=Generation)
-    cache: dict[Any, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    making: dict[Any, threading.Lock] = field(default_factory=dict)
 
     @property
     def park(self) -> Park:
         """The park as read."""
         return self.reading.park
-
-    def derived(self, key: Any, make: Callable[[], Any]) -> Any:
-        """The value kept under ``key``, made once (by one thread) when first asked for.
-
-        Only the threads asking for the same key wait for each other.
-        """
-        if key in self.cache:
-            return self.cache[key]
-        with self.lock:
-            making = self.making.setdefault(key, threading.Lock())
-        with making:
-            if key not in self.cache:
-                self.cache[key] = make()
-        return self.cache[key]
 
     def positions(self) -> tuple[dict[str, int], dict[str, int]]:
         """Each parcel id's position in ``park.parcels`` and in ``reading.measured.parcels``.
