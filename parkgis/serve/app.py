@@ -69,17 +69,20 @@ _EXPORT_KINDS = {
     "gpkg": "application/geopackage+sqlite3",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'{eval}; style-src 'self' "
+    "'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; "
+    "frame-ancestors 'self'; form-action 'self'; base-uri 'none'"
+)
 _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"SAMEORIGIN"),
     (b"referrer-policy", b"same-origin"),
-    (
-        b"content-security-policy",
-        b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "
-        b"'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; "
-        b"frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
-    ),
+    (b"content-security-policy", _CSP.format(eval="").encode()),
 ]
+_MAP_CSP = _CSP.format(eval=" 'unsafe-eval'")
+"""The map page's policy: its measuring tool (leaflet-measure, vendored) compiles its
+templates with ``eval``; the map's scripts are inline already, so no other source opens."""
 
 
 class LoginLimiter:
@@ -336,7 +339,11 @@ def create_app(
         page = await run_in_threadpool(live_map, snap, ctx.lang, ctx.sees_private)
         if request.headers.get("if-none-match") == page.etag:
             return Response(status_code=304, headers={"ETag": page.etag})
-        headers = {"ETag": page.etag, "Cache-Control": "no-cache"}
+        headers = {
+            "ETag": page.etag,
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": _MAP_CSP,
+        }
         return ctx.finish(HTMLResponse(page.html, headers=headers))
 
     async def api_changes(request: Request) -> Response:
