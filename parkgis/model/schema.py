@@ -23,7 +23,7 @@ import pandas as pd
 
 from parkgis.errors import AreaParseError, DataError, VocabularyError
 from parkgis.measure.units import Reading, read_quantity
-from parkgis.model.values import BLANKS, clean_id, clean_text, id_text, is_blank
+from parkgis.model.values import BLANKS, all_text, clean_id, clean_text, id_text, is_blank
 from parkgis.model.vocab import VOCABULARIES, Vocabulary
 
 if sys.version_info >= (3, 11):
@@ -271,7 +271,7 @@ def _read_ids(
 
 def _plain_ascii(values: list[Any]) -> bool:
     """Whether every value is None or ASCII text (checked in one pass over the text)."""
-    if not set(map(type, values)) <= {str, type(None)}:
+    if not all_text(values):
         return False
     return "".join(v for v in values if v is not None).isascii()
 
@@ -302,7 +302,7 @@ def _each_distinct(values: list[Any], read: Callable[[Any], _T]) -> list[_T]:
     >>> calls
     ['a', 1, 1.0, True]
     """
-    if values and set(map(type, values)) <= {str, type(None)}:  # text: told apart by value
+    if values and all_text(values):  # text: told apart by value
         codes, uniques = pd.factorize(np.asarray(values, dtype=object))
         table = [read(u) for u in uniques]
         if (codes < 0).any():

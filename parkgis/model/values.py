@@ -30,6 +30,7 @@ from parkgis.errors import DataError
 __all__ = [
     "BLANKS",
     "INVISIBLE",
+    "all_text",
     "as_date",
     "clean_id",
     "clean_text",
@@ -83,6 +84,17 @@ def id_text(value: object) -> str | None:
     return str(value).strip()
 
 
+def all_text(values: list[object]) -> bool:
+    """Whether every value is text or None (a column that quick paths may read by value).
+
+    Examples
+    --------
+    >>> all_text(["A", None]), all_text(["A", 1.0])
+    (True, False)
+    """
+    return set(map(type, values)) <= {str, type(None)}
+
+
 def ids_text(values: Iterable[object]) -> list[str | None]:
     """:func:`id_text` of each value (quick for a column of text, as ids are once read).
 
@@ -92,7 +104,7 @@ def ids_text(values: Iterable[object]) -> list[str | None]:
     ['A-1', None, None, '17']
     """
     values = values.tolist() if isinstance(values, (np.ndarray, pd.Series)) else list(values)
-    if set(map(type, values)) <= {str, type(None)}:
+    if all_text(values):
         return [None if v is None or (t := v.strip()) in BLANKS else t for v in values]
     return [id_text(v) for v in values]
 

@@ -293,9 +293,13 @@ def create_app(
     def wants_json(request: Request) -> bool:
         return "application/json" in request.headers.get("accept", "")
 
+    def unauthorised() -> Response:
+        """The answer to a tool (JSON, a download) asking without signing in."""
+        return JSONResponse({"error": "sign in first"}, status_code=401)
+
     def sign_in_first(ctx: Ctx, snap: Snapshot) -> Response:
         if wants_json(ctx.request) or ctx.request.url.path.endswith((".csv", ".xlsx")):
-            return ctx.finish(JSONResponse({"error": "sign in first"}, status_code=401))
+            return ctx.finish(unauthorised())
         target = ctx.request.url.path
         if ctx.request.url.query:
             target += "?" + ctx.request.url.query
@@ -350,7 +354,7 @@ def create_app(
         """What an open map changes to show the park now (see :mod:`parkgis.serve.live`)."""
         ctx, snap = await open_ctx(request)
         if not ctx.may_read:
-            return JSONResponse({"error": "sign in first"}, status_code=401)
+            return unauthorised()
         page = request.query_params.get("page", "")
         try:
             since = int(request.query_params.get("since", ""))
@@ -366,7 +370,7 @@ def create_app(
     async def api_version(request: Request) -> Response:
         ctx, snap = await open_ctx(request)
         if not ctx.may_read:
-            return JSONResponse({"error": "sign in first"}, status_code=401)
+            return unauthorised()
         cached = not_modified(request, snap)
         if cached is not None:
             return cached
@@ -375,7 +379,7 @@ def create_app(
     async def api_summary(request: Request) -> Response:
         ctx, snap = await open_ctx(request)
         if not ctx.may_read:
-            return JSONResponse({"error": "sign in first"}, status_code=401)
+            return unauthorised()
         cached = not_modified(request, snap)
         if cached is not None:
             return cached
