@@ -520,7 +520,7 @@ def _show(value: object) -> str:
 
 def held_error(held: Sequence[str]) -> DataError:
     """The refusal of a split or merge of parcels that allocations still name (``held``)."""
-    listed = ", ".join(held)
+    listed = ", ".join(dict.fromkeys(held))  # a link both in allocations and a project: once
     msg = (
         f"allocations name the parcel(s) ({listed}); change the allocations "
         f"(parkgis import --update) before splitting or merging"
