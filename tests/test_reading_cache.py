@@ -151,14 +151,15 @@ def test_a_damaged_entry_is_a_miss_and_goes(tmp_path):
 
 
 def test_entries_are_named_by_the_code_version_and_pruned(tmp_path):
-    memo = ReadingCache(tmp_path, keep=3)
+    memo = ReadingCache(tmp_path / "readings", keep=3)
     for k in range(5):
         park = troubled_park(parcel_id=[f"R{k}-{i}" for i in range(7)])
         read_checked(park, memo=memo)
     names = [p.name for p in memo.entries()]
     assert len(names) == 3
     assert all(n.startswith(code_version()[:16] + "-") for n in names)
-    assert oct(tmp_path.stat().st_mode & 0o777) and memo.clear() == 3 and not memo.entries()
+    assert (tmp_path / "readings").stat().st_mode & 0o777 == 0o700  # this user's only
+    assert memo.clear() == 3 and not memo.entries()
 
 
 def test_a_folder_that_cannot_be_written_is_no_error(tmp_path):
@@ -206,9 +207,9 @@ def test_commands_give_the_same_figures_from_the_cache(tmp_path):
     assert len(list(folder.glob("*.pkl"))) == 1  # area and validate share one reading
     info = _parkgis(["cache", "info", "--format", "json"], str(folder))
     assert '"entries": 1' in info.stdout
-    off = tmp_path / "off"
     none = _parkgis(["validate", str(park), "--format", "json"], "off")
-    assert none.stdout == outputs[0][2] and not off.exists()
+    assert none.stdout == outputs[0][2]
+    assert not (REPO / "off").exists()  # "off" turns the cache off: no folder of that name
     cleared = _parkgis(["cache", "clear", "--lang", "en"], str(folder))
     assert cleared.stdout.strip() == "removed 1 remembered check(s)"
     assert not list(folder.glob("*.pkl"))
